@@ -1,0 +1,85 @@
+//! `qops sim`: a Qlik Cloud (and later QSEoW) simulator, faithful to the wire.
+//!
+//! Interface used by the CLI and by `--sim`: [`SimOptions`], [`start`], [`RunningSim`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+/// Options of `qops sim` (the contract in `shared/design.md`).
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub listen: SocketAddr,
+    /// Added to every response, in real milliseconds.
+    pub latency_ms: u64,
+    /// Uniform random extra latency in `0..=jitter_ms`.
+    pub jitter_ms: u64,
+    /// The simulator's clock runs this many times faster than real time.
+    pub time_scale: f64,
+    /// Fraction of API requests answered with a 503 fault.
+    pub faults: f64,
+    /// Seed for ids, names, secrets and faults.
+    pub seed: u64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            latency_ms: 0,
+            jitter_ms: 0,
+            time_scale: 1.0,
+            faults: 0.0,
+            seed: 1,
+        }
+    }
+}
+
+/// The simulator's domain: hosts are `<tenant>.<region>.qlik.localhost`, `register.<region>...`.
+pub const DOMAIN: &str = "qlik.localhost";
+
+/// A simulator serving in the background of the current tokio runtime.
+pub struct RunningSim {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub addr: SocketAddr,
+    /// Variables a script needs: QLIK_TENANT, QLIK_CLIENT_ID, QLIK_CLIENT_SECRET, QLIK_REGION, QOPS_SIM.
+    pub env: BTreeMap<String, String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningSim {
+    /// The one JSON line printed when ready: `{"url":..,"domain":..,"env":{..}}`.
+    pub fn ready_line(&self) -> String {
+        serde_json::json!({"url": self.url, "domain": DOMAIN, "env": self.env}).to_string()
+    }
+
+    /// Stops serving and waits for in-flight requests to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Binds, seeds the state and starts serving on the current runtime.
+pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
+    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = axum::Router::new();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    let mut env = BTreeMap::new();
+    env.insert("QOPS_SIM".to_string(), url.clone());
+    Ok(RunningSim { url, addr, env, shutdown: Some(tx), task: Some(task) })
+}
