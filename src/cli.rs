@@ -1,14 +1,259 @@
-//! Command-line definitions and dispatch (placeholder until the client lands).
+//! Command-line definitions and dispatch.
 
+use crate::config::{vars, Env};
+use crate::failure::Failure;
+use crate::script::{engine, runner};
+use crate::session::Session;
+use crate::sim::SimOptions;
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 script or API error, 2 usage or compile error.";
+
+/// Automate Qlik Cloud and Qlik Sense multi-cloud from short Rhai scripts.
+#[derive(Parser, Debug)]
+#[command(name = "qops", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// Start a simulator inside this process and run against it (sets QLIK_TENANT & co.)
+    #[arg(long, global = true, conflicts_with = "sim_url")]
+    sim: bool,
+    /// Send requests for simulator hosts (*.qlik.localhost) to a running `qops sim` [env: QOPS_SIM]
+    #[arg(long, global = true, value_name = "URL")]
+    sim_url: Option<String>,
+    /// Read variables from this file instead of ./.env (real environment variables win)
+    #[arg(long, global = true, value_name = "PATH")]
+    env_file: Option<PathBuf>,
+    /// More logging: -v requests, -vv debug, -vvv trace (RUST_LOG also works)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
+    /// Less logging: errors only
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Stop a script after N Rhai operations (0 = unlimited)
+    #[arg(long, global = true, value_name = "N")]
+    max_operations: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a script
+    Run {
+        /// The script file
+        file: PathBuf,
+        /// A value for the script's `args` map (repeatable)
+        #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = key_value)]
+        args: Vec<(String, String)>,
+    },
+    /// Evaluate one expression and print the result (maps and arrays as JSON)
+    Eval {
+        /// The expression, e.g. 'tenant(env("QLIK_TENANT")).me().name'
+        expr: String,
+    },
+    /// Compile scripts without running them; report every error with file:line:col
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// An interactive prompt with history and a persistent scope
+    Repl,
+    /// Run the Qlik Cloud simulator; prints one JSON ready line, serves until interrupted
+    Sim(SimArgs),
+}
+
+#[derive(Args, Debug)]
+struct SimArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Milliseconds added to every answer
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    latency: u64,
+    /// Up to this many random extra milliseconds per answer
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    jitter: u64,
+    /// Run the simulator's clock X times faster (token lifetimes, rate-limit windows)
+    #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = positive)]
+    time_scale: f64,
+    /// Answer this fraction of API requests with 503
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = fraction)]
+    faults: f64,
+    /// Seed for ids, names and faults
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    seed: u64,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("expected a positive number, got {s:?}")),
+    }
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("expected a number from 0 to 1, got {s:?}")),
+    }
+}
 
 pub fn main() -> ExitCode {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let sim = crate::sim::start(crate::sim::SimOptions::default()).await.unwrap();
-        println!("{}", sim.ready_line());
-        let _ = tokio::signal::ctrl_c().await;
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logging(&cli.global);
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+fn init_logging(g: &Global) {
+    use tracing_subscriber::EnvFilter;
+    // Our own crate only: other crates' traces could show wire details.
+    let level = match (g.quiet, g.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "warn,qops=info",
+        (_, 2) => "warn,qops=debug",
+        _ => "warn,qops=trace",
+    };
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.is_empty() && g.verbose == 0 && !g.quiet => EnvFilter::new(v),
+        _ => EnvFilter::new(level),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    if let Command::Sim(args) = cli.command {
+        return serve_sim(args);
+    }
+    let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
+    let mut session = Session::new(env);
+    if cli.global.sim {
+        session
+            .start_embedded_sim(SimOptions::default())
+            .map_err(Failure::Runtime)?;
+    } else if let Some(url) = cli
+        .global
+        .sim_url
+        .clone()
+        .or_else(|| session.env.get(vars::SIM).filter(|v| !v.is_empty()))
+    {
+        session.use_sim_url(&url).map_err(Failure::Usage)?;
+    }
+    let session = Arc::new(session);
+    let mut limits = engine::Limits::default();
+    if let Some(n) = cli.global.max_operations {
+        limits.max_operations = n;
+    }
+    let engine = engine::build(&session, &limits);
+    match cli.command {
+        Command::Run { file, args } => {
+            let source = runner::Source::read(&file)?;
+            let args: rhai::Map = args
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            runner::run(&engine, &source, args)
+        }
+        Command::Eval { expr } => {
+            if let Some(text) = runner::eval(&engine, &runner::Source::inline("<eval>", &expr))? {
+                println!("{text}");
+            }
+            Ok(())
+        }
+        Command::Check { files } => {
+            let n = runner::check(&engine, &files)?;
+            eprintln!("{n} files ok");
+            Ok(())
+        }
+        Command::Repl => crate::repl::run(&session, engine),
+        Command::Sim(_) => unreachable!("handled above"),
+    }
+}
+
+fn serve_sim(args: SimArgs) -> Result<(), Failure> {
+    let opts = SimOptions {
+        listen: args.listen,
+        latency_ms: args.latency,
+        jitter_ms: args.jitter,
+        time_scale: args.time_scale,
+        faults: args.faults,
+        seed: args.seed,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let sim = crate::sim::start(opts)
+            .await
+            .map_err(|e| Failure::Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", sim.ready_line());
+            let _ = out.flush();
+        }
+        shutdown_signal().await;
         sim.shutdown().await;
-    });
-    ExitCode::SUCCESS
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

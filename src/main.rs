@@ -1,7 +1,14 @@
 //! qops: Qlik platform operations from short Rhai scripts.
 
 mod cli;
+mod cloud;
+mod config;
+mod failure;
 mod regions;
+mod repl;
+mod script;
+mod secret;
+mod session;
 mod sim;
 mod wire;
 

@@ -17,13 +17,41 @@ pub struct Region {
 
 /// The regions where tenants can be created.
 pub const REGIONS: &[Region] = &[
-    Region { code: "us", datacenter: "us-east-1", name: "Americas (USA)" },
-    Region { code: "eu", datacenter: "eu-west-1", name: "Europe 1 (Ireland)" },
-    Region { code: "uk", datacenter: "eu-west-2", name: "Europe 2 (UK)" },
-    Region { code: "de", datacenter: "eu-central-1", name: "Europe 3 (Germany)" },
-    Region { code: "sg", datacenter: "ap-southeast-1", name: "Asia-Pacific 1 (Singapore)" },
-    Region { code: "ap", datacenter: "ap-southeast-2", name: "Asia-Pacific 2 (Australia)" },
-    Region { code: "jp", datacenter: "ap-northeast-1", name: "Asia-Pacific 3 (Japan)" },
+    Region {
+        code: "us",
+        datacenter: "us-east-1",
+        name: "Americas (USA)",
+    },
+    Region {
+        code: "eu",
+        datacenter: "eu-west-1",
+        name: "Europe 1 (Ireland)",
+    },
+    Region {
+        code: "uk",
+        datacenter: "eu-west-2",
+        name: "Europe 2 (UK)",
+    },
+    Region {
+        code: "de",
+        datacenter: "eu-central-1",
+        name: "Europe 3 (Germany)",
+    },
+    Region {
+        code: "sg",
+        datacenter: "ap-southeast-1",
+        name: "Asia-Pacific 1 (Singapore)",
+    },
+    Region {
+        code: "ap",
+        datacenter: "ap-southeast-2",
+        name: "Asia-Pacific 2 (Australia)",
+    },
+    Region {
+        code: "jp",
+        datacenter: "ap-northeast-1",
+        name: "Asia-Pacific 3 (Japan)",
+    },
 ];
 
 /// The production base domain of Qlik Cloud.
@@ -36,7 +64,9 @@ pub fn by_code(code: &str) -> Option<&'static Region> {
 
 /// Finds a region by its datacenter (AWS region) name.
 pub fn by_datacenter(datacenter: &str) -> Option<&'static Region> {
-    REGIONS.iter().find(|r| r.datacenter.eq_ignore_ascii_case(datacenter))
+    REGIONS
+        .iter()
+        .find(|r| r.datacenter.eq_ignore_ascii_case(datacenter))
 }
 
 /// The region of a tenant host `<name>.<code>.<domain>`, if the host has that shape.
@@ -65,7 +95,11 @@ impl Region {
 
 /// Every code, for messages: "us, eu, uk, de, sg, ap, jp".
 pub fn codes() -> String {
-    REGIONS.iter().map(|r| r.code).collect::<Vec<_>>().join(", ")
+    REGIONS
+        .iter()
+        .map(|r| r.code)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -76,8 +110,14 @@ mod tests {
     fn hosts_follow_the_pattern() {
         let eu = by_code("EU").unwrap();
         assert_eq!(eu.register_host(CLOUD_DOMAIN), "register.eu.qlikcloud.com");
-        assert_eq!(eu.tenant_host("acme", "qlik.localhost"), "acme.eu.qlik.localhost");
-        assert_eq!(of_host("acme.sg.qlikcloud.com").unwrap().datacenter, "ap-southeast-1");
+        assert_eq!(
+            eu.tenant_host("acme", "qlik.localhost"),
+            "acme.eu.qlik.localhost"
+        );
+        assert_eq!(
+            of_host("acme.sg.qlikcloud.com").unwrap().datacenter,
+            "ap-southeast-1"
+        );
         assert_eq!(by_datacenter("ap-southeast-2").unwrap().code, "ap");
         assert!(of_host("localhost").is_none());
     }

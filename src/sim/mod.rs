@@ -81,5 +81,11 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
     });
     let mut env = BTreeMap::new();
     env.insert("QOPS_SIM".to_string(), url.clone());
-    Ok(RunningSim { url, addr, env, shutdown: Some(tx), task: Some(task) })
+    Ok(RunningSim {
+        url,
+        addr,
+        env,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
 }

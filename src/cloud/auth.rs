@@ -1,0 +1,111 @@
+//! Credentials and the access-token cache.
+//!
+//! Tokens are scoped to one host (a tenant or a register host): the cache key is the origin plus
+//! the client id, so a token obtained on tenant A is never sent to tenant B. One fetch at a time
+//! per key; everyone else waits for it. Tokens live in memory only.
+
+use crate::secret::Secret;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How a handle authenticates.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// OAuth2 client credentials (tenant-level or region-level M2M client).
+    Client {
+        id: String,
+        secret: Secret,
+        scope: Option<String>,
+    },
+    /// A user's API key, sent as is.
+    ApiKey(Secret),
+}
+
+impl Credentials {
+    /// What identifies the credential in logs and cache keys (never the secret).
+    pub fn label(&self) -> String {
+        match self {
+            Credentials::Client { id, .. } => format!("client {id}"),
+            Credentials::ApiKey(_) => "api key".to_string(),
+        }
+    }
+}
+
+/// A token we hold, with the instant we stop using it.
+#[derive(Clone)]
+pub struct Token {
+    pub value: Secret,
+    pub refresh_at: Instant,
+}
+
+/// Tokens are refreshed this long before they run out (or at 90 % of a short lifetime).
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+impl Token {
+    pub fn new(value: Secret, expires_in: Duration) -> Token {
+        let margin = REFRESH_MARGIN.min(expires_in / 10);
+        Token {
+            value,
+            refresh_at: Instant::now() + expires_in - margin,
+        }
+    }
+
+    pub fn fresh(&self) -> bool {
+        Instant::now() < self.refresh_at
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Token>>>;
+
+/// Per-(origin, client) token slots.
+#[derive(Default)]
+pub struct TokenCache {
+    slots: Mutex<HashMap<(String, String), Slot>>,
+}
+
+impl TokenCache {
+    /// The slot for a key; hold its lock while fetching so concurrent callers wait for one fetch.
+    pub fn slot(&self, origin: &str, client_id: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots
+            .entry((origin.to_string(), client_id.to_string()))
+            .or_default()
+            .clone()
+    }
+
+    /// Forgets `rejected` if it is still the cached token (a 401 said it is no longer valid).
+    pub async fn invalidate(&self, origin: &str, client_id: &str, rejected: &Secret) {
+        let slot = self.slot(origin, client_id);
+        let mut held = slot.lock().await;
+        if held.as_ref().is_some_and(|t| &t.value == rejected) {
+            *held = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lifetimes_refresh_at_ninety_percent() {
+        let t = Token::new(Secret::new("t"), Duration::from_secs(100));
+        let left = t.refresh_at - Instant::now();
+        assert!(left <= Duration::from_secs(90) && left > Duration::from_secs(85));
+        assert!(t.fresh());
+        let long = Token::new(Secret::new("t"), Duration::from_secs(21_600));
+        assert!(long.refresh_at - Instant::now() > Duration::from_secs(21_000));
+    }
+
+    #[test]
+    fn credentials_do_not_leak_in_debug() {
+        let c = Credentials::Client {
+            id: "abc".into(),
+            secret: Secret::new("s3cr3t"),
+            scope: None,
+        };
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        assert_eq!(c.label(), "client abc");
+    }
+}

@@ -1,0 +1,89 @@
+//! The async Qlik Cloud client: [`http`] is the core (auth, tokens, retries, pagination, errors);
+//! one file per API adds its calls to [`Tenant`] or [`Registration`].
+
+pub mod auth;
+pub mod endpoint;
+pub mod error;
+pub mod http;
+mod licenses;
+mod register;
+mod roles;
+mod tenants;
+mod users;
+
+pub use auth::Credentials;
+pub use error::{Error, Result};
+pub use http::{Client, Request, Service};
+
+use crate::regions::Region;
+
+/// The API of one tenant host, with the credentials used there.
+#[derive(Clone)]
+pub struct Tenant {
+    pub client: Client,
+    pub svc: Service,
+}
+
+/// The registration service of one region (`register.<region>.<domain>`).
+#[derive(Clone)]
+pub struct Registration {
+    pub client: Client,
+    pub svc: Service,
+    pub region: &'static Region,
+}
+
+impl Tenant {
+    pub fn new(client: &Client, host: &str, creds: Credentials) -> Result<Tenant> {
+        Ok(Tenant {
+            client: client.clone(),
+            svc: client.service(host, creds)?,
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        self.svc.host()
+    }
+}
+
+impl Registration {
+    pub fn new(
+        client: &Client,
+        region: &'static Region,
+        creds: Credentials,
+    ) -> Result<Registration> {
+        let host = region.register_host(client.routing().base_domain());
+        Ok(Registration {
+            client: client.clone(),
+            svc: client.service(&host, creds)?,
+            region,
+        })
+    }
+}
+
+/// Escapes one path segment (ids come from scripts).
+pub fn seg(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The page size asked of list endpoints: the documented maximum, to keep round trips few.
+pub const PAGE_SIZE: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn segments_are_escaped() {
+        assert_eq!(super::seg("a b/c"), "a%20b%2Fc");
+        assert_eq!(
+            super::seg("62716ab404a7bd8626af9bd6"),
+            "62716ab404a7bd8626af9bd6"
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! How a command fails, and the exit code each failure means (documented in the README).
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// A failure already worth a message; printed once, at the edge.
+#[derive(Debug)]
+pub enum Failure {
+    /// The script failed at run time, or an API call failed: exit 1.
+    Runtime(String),
+    /// Wrong arguments, unreadable files, scripts that do not compile: exit 2.
+    Usage(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Runtime(_) => ExitCode::from(1),
+            Failure::Usage(_) => ExitCode::from(2),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Runtime(m) | Failure::Usage(m) => f.write_str(m),
+        }
+    }
+}

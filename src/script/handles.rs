@@ -1,0 +1,211 @@
+//! `tenant(host)` and `region(code)`: typed handles whose methods call the API.
+
+use super::convert::lift;
+use super::native::{fail, native};
+use crate::cloud::{self, Credentials};
+use crate::regions;
+use crate::secret::Secret;
+use crate::session::Session;
+use rhai::{Dynamic, Engine, EvalAltResult, Map};
+use std::future::Future;
+use std::sync::Arc;
+
+type Fallible<T> = Result<T, Box<EvalAltResult>>;
+
+/// A tenant host and the credentials used there. Cloning is cheap; all clones share one client
+/// and token cache.
+#[derive(Clone)]
+pub struct TenantHandle {
+    pub api: cloud::Tenant,
+    session: Arc<Session>,
+}
+
+/// A region's registration service (`register.<region>`), for tenant lifecycle calls.
+#[derive(Clone)]
+pub struct RegionHandle {
+    pub api: cloud::Registration,
+    session: Arc<Session>,
+}
+
+impl TenantHandle {
+    /// Runs one API call to completion and maps its error to a catchable script error.
+    pub fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
+        lift(self.session.block_on(fut))
+    }
+}
+
+impl RegionHandle {
+    pub fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
+        lift(self.session.block_on(fut))
+    }
+
+    /// A handle on a tenant of this region with the same (region-level) credentials.
+    pub fn tenant(&self, host: &str) -> Fallible<TenantHandle> {
+        let api = lift(cloud::Tenant::new(
+            &self.api.client,
+            host,
+            self.api.svc.creds.clone(),
+        ))?;
+        Ok(TenantHandle {
+            api,
+            session: self.session.clone(),
+        })
+    }
+}
+
+/// Credentials from an auth map: `#{client_id, client_secret, scope?}` or `#{api_key}`.
+fn credentials(auth: &Map) -> Fallible<Credentials> {
+    const KEYS: [&str; 4] = ["client_id", "client_secret", "scope", "api_key"];
+    if let Some(k) = auth.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return fail(format!(
+            "unknown auth key {k:?}: use client_id + client_secret (+ scope), or api_key"
+        ));
+    }
+    let text = |k: &str| auth.get(k).filter(|v| !v.is_unit()).map(|v| v.to_string());
+    match (text("client_id"), text("client_secret"), text("api_key")) {
+        (Some(id), Some(secret), None) => Ok(Credentials::Client {
+            id,
+            secret: Secret::new(secret),
+            scope: text("scope"),
+        }),
+        (None, None, Some(key)) => Ok(Credentials::ApiKey(Secret::new(key))),
+        _ => fail("auth needs client_id and client_secret, or api_key alone"),
+    }
+}
+
+pub fn register(engine: &mut Engine, session: &Arc<Session>) {
+    engine.register_type_with_name::<TenantHandle>("Tenant");
+    engine.register_type_with_name::<RegionHandle>("Region");
+
+    let s = session.clone();
+    native!(engine, "tenant", ["host: &str", "Tenant"],
+        "A handle on a tenant, e.g. `tenant(env(\"QLIK_TENANT\"))` or `tenant(\"acme.eu.qlikcloud.com\")`.
+        Uses QLIK_CLIENT_ID/QLIK_CLIENT_SECRET (or QLIK_API_KEY) from the environment.
+        Tokens are fetched on first use, cached per tenant and refreshed before they expire.",
+        move |host: &str| -> Fallible<TenantHandle> {
+            let client = lift(s.client())?;
+            let creds = lift(s.default_credentials())?;
+            Ok(TenantHandle { api: lift(cloud::Tenant::new(client, host, creds))?, session: s.clone() })
+        });
+    let s = session.clone();
+    native!(engine, "tenant", ["host: &str", "auth: Map", "Tenant"],
+        "A handle on a tenant with explicit credentials: `#{client_id, client_secret, scope}` or `#{api_key}`.",
+        move |host: &str, auth: Map| -> Fallible<TenantHandle> {
+            let client = lift(s.client())?;
+            Ok(TenantHandle { api: lift(cloud::Tenant::new(client, host, credentials(&auth)?))?, session: s.clone() })
+        });
+
+    let s = session.clone();
+    native!(
+        engine,
+        "region",
+        ["code: &str", "Region"],
+        &format!(
+            "The registration service of a region ({}), for creating, deactivating and
+        reactivating tenants. Uses the region-level OAuth client from the environment.",
+            regions::codes()
+        ),
+        move |code: &str| -> Fallible<RegionHandle> {
+            let creds = lift(s.default_credentials())?;
+            region(&s, code, creds)
+        }
+    );
+    let s = session.clone();
+    native!(engine, "region", ["code: &str", "auth: Map", "Region"],
+        "The registration service of a region with explicit credentials `#{client_id, client_secret}`.",
+        move |code: &str, auth: Map| -> Fallible<RegionHandle> { region(&s, code, credentials(&auth)?) });
+
+    native!(engine, "tenant", ["region: &mut Region", "host: &str", "Tenant"],
+        "A handle on a tenant of this region using the region's credentials (the same OAuth client).",
+        |r: &mut RegionHandle, host: &str| r.tenant(host));
+
+    native!(
+        engine,
+        "get$host",
+        ["t: &mut Tenant", "String"],
+        "The tenant's host name.",
+        |t: &mut TenantHandle| t.api.host().to_string()
+    );
+    native!(
+        engine,
+        "to_string",
+        ["t: &mut Tenant", "String"],
+        "`Tenant(host)`.",
+        |t: &mut TenantHandle| format!("Tenant({})", t.api.host())
+    );
+    native!(
+        engine,
+        "to_debug",
+        ["t: &mut Tenant", "String"],
+        "`Tenant(host, credentials)` without secrets.",
+        |t: &mut TenantHandle| format!("Tenant({}, {})", t.api.host(), t.api.svc.creds.label())
+    );
+    native!(
+        engine,
+        "get$code",
+        ["r: &mut Region", "String"],
+        "The region code (`us`, `eu`, ...).",
+        |r: &mut RegionHandle| r.api.region.code.to_string()
+    );
+    native!(
+        engine,
+        "get$datacenter",
+        ["r: &mut Region", "String"],
+        "The region's datacenter (`us-east-1`, ...).",
+        |r: &mut RegionHandle| r.api.region.datacenter.to_string()
+    );
+    native!(
+        engine,
+        "get$host",
+        ["r: &mut Region", "String"],
+        "The registration host.",
+        |r: &mut RegionHandle| r.api.svc.host().to_string()
+    );
+    native!(
+        engine,
+        "to_string",
+        ["r: &mut Region", "String"],
+        "`Region(code)`.",
+        |r: &mut RegionHandle| format!("Region({})", r.api.region.code)
+    );
+    native!(
+        engine,
+        "to_debug",
+        ["r: &mut Region", "String"],
+        "`Region(code, host)`.",
+        |r: &mut RegionHandle| format!("Region({}, {})", r.api.region.code, r.api.svc.host())
+    );
+
+    native!(
+        engine,
+        "regions",
+        ["Array"],
+        "Every region: `#{code, datacenter, name}`.",
+        || {
+            regions::REGIONS
+                .iter()
+                .map(|r| {
+                    let mut m = Map::new();
+                    m.insert("code".into(), r.code.into());
+                    m.insert("datacenter".into(), r.datacenter.into());
+                    m.insert("name".into(), r.name.into());
+                    Dynamic::from_map(m)
+                })
+                .collect::<rhai::Array>()
+        }
+    );
+}
+
+fn region(s: &Arc<Session>, code: &str, creds: Credentials) -> Fallible<RegionHandle> {
+    let Some(region) = regions::by_code(code) else {
+        return fail(format!(
+            "unknown region {code:?}; regions are {}",
+            regions::codes()
+        ));
+    };
+    let client = lift(s.client())?;
+    Ok(RegionHandle {
+        api: lift(cloud::Registration::new(client, region, creds))?,
+        session: s.clone(),
+    })
+}

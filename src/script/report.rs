@@ -1,0 +1,136 @@
+//! Error reports that point into the source: `file:line:col: message`, the line, and a caret.
+
+use super::convert::thrown_message;
+use rhai::{EvalAltResult, ParseError, Position};
+
+/// A compile error of `file` whose text is `source`.
+pub fn parse_error(file: &str, source: &str, err: &ParseError) -> String {
+    located(
+        file,
+        source,
+        err.position(),
+        &err.err_type().to_string(),
+        &[],
+    )
+}
+
+/// A run-time error: the innermost error that happened in this file gets the caret; the calls
+/// that led there are listed below it.
+pub fn eval_error(file: &str, source: &str, err: &EvalAltResult) -> String {
+    let mut pos = err.position();
+    let mut chain = Vec::new();
+    let mut current = err;
+    loop {
+        match current {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, call_pos) => {
+                chain.push(format!(
+                    "in call to function '{name}' at {}",
+                    at(file, *call_pos)
+                ));
+                if src.is_empty() || src == file {
+                    pos = inner.position().or_else(*call_pos);
+                }
+                current = inner;
+            }
+            EvalAltResult::ErrorInModule(path, inner, _) => {
+                chain.push(format!("in module '{path}' at {}", inner.position()));
+                current = inner;
+            }
+            _ => break,
+        }
+    }
+    let message = match current {
+        EvalAltResult::ErrorRuntime(value, _) => thrown_message(value),
+        other => strip_position(&other.to_string()),
+    };
+    let message = if is_api_error(current) {
+        format!("uncaught API error: {message}")
+    } else {
+        message
+    };
+    chain.reverse();
+    located(file, source, pos, &message, &chain)
+}
+
+fn is_api_error(err: &EvalAltResult) -> bool {
+    match err {
+        EvalAltResult::ErrorRuntime(value, _) => value
+            .read_lock::<rhai::Map>()
+            .is_some_and(|m| m.get("kind").is_some_and(|k| k.to_string() == "api")),
+        _ => false,
+    }
+}
+
+fn at(file: &str, pos: Position) -> String {
+    match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        (Some(l), None) => format!("{file}:{l}"),
+        _ => file.to_string(),
+    }
+}
+
+fn located(file: &str, source: &str, pos: Position, message: &str, notes: &[String]) -> String {
+    let mut out = format!("{}: {message}", at(file, pos));
+    if let Some(line_no) = pos.line() {
+        if let Some(line) = source.lines().nth(line_no - 1) {
+            let col = pos.position().unwrap_or(1).max(1);
+            let gutter = line_no.to_string().len();
+            out.push_str(&format!(
+                "\n {line_no} | {line}\n {} | {}^",
+                " ".repeat(gutter),
+                caret_pad(line, col)
+            ));
+        }
+    }
+    for note in notes {
+        out.push_str(&format!("\n  {note}"));
+    }
+    out
+}
+
+/// Spaces up to column `col` (1-based), keeping tabs so the caret lines up.
+fn caret_pad(line: &str, col: usize) -> String {
+    line.chars()
+        .take(col - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect()
+}
+
+/// Rhai's messages end in " (line N, position M)"; we print the location ourselves.
+fn strip_position(text: &str) -> String {
+    match text.rfind(" (line ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compile_errors_point_at_the_column() {
+        let engine = rhai::Engine::new();
+        let src = "let a = 1;\nlet b = (2 + ;\n";
+        let err = engine.compile(src).unwrap_err();
+        let text = parse_error("x.rhai", src, &err);
+        assert!(text.starts_with("x.rhai:2:"), "{text}");
+        assert!(text.contains("\n 2 | let b = (2 + ;\n   |"), "{text}");
+    }
+
+    #[test]
+    fn runtime_errors_in_functions_point_inside_them() {
+        let engine = rhai::Engine::new();
+        let src = "fn f(x) {\n  x.nope()\n}\nf(1);";
+        let err = engine.run(src).unwrap_err();
+        let text = eval_error("y.rhai", src, &err);
+        assert!(
+            text.starts_with("y.rhai:2:5: Function not found: nope"),
+            "{text}"
+        );
+        assert!(
+            text.contains("in call to function 'f' at y.rhai:4:1"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! Small global functions: the environment, sleeping, JSON.
+
+use super::convert::to_dynamic;
+use super::native::{fail, native};
+use crate::session::Session;
+use rhai::{Dynamic, Engine, EvalAltResult, FLOAT, INT};
+use std::sync::Arc;
+use std::time::Duration;
+
+type Fallible<T> = Result<T, Box<EvalAltResult>>;
+
+fn sleep(secs: FLOAT) -> Fallible<()> {
+    if !(0.0..=86_400.0).contains(&secs) {
+        return fail(format!("sleep takes 0 to 86400 seconds, got {secs}"));
+    }
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    Ok(())
+}
+
+pub fn register(engine: &mut Engine, session: &Arc<Session>) {
+    let s = session.clone();
+    native!(engine, "env", ["name: &str", "String"],
+        "An environment variable (also from `.env`, and the simulator's under `--sim`); an error if unset.",
+        move |name: &str| -> Fallible<String> { s.env.require(name).or_else(fail) });
+    let s = session.clone();
+    native!(
+        engine,
+        "env",
+        ["name: &str", "default: &str", "String"],
+        "An environment variable, or `default` when it is unset or empty.",
+        move |name: &str, default: &str| -> String {
+            s.env
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        }
+    );
+    native!(
+        engine,
+        "sleep",
+        ["seconds: FLOAT", "()"],
+        "Waits this many seconds.",
+        sleep
+    );
+    native!(
+        engine,
+        "sleep",
+        ["seconds: INT", "()"],
+        "Waits this many seconds.",
+        |secs: INT| sleep(secs as FLOAT)
+    );
+    native!(
+        engine,
+        "parse_json",
+        ["text: &str", "Dynamic"],
+        "Parses JSON text into maps, arrays and values.",
+        |text: &str| -> Fallible<Dynamic> {
+            match serde_json::from_str(text) {
+                Ok(v) => Ok(to_dynamic(v)),
+                Err(e) => fail(format!("invalid JSON: {e}")),
+            }
+        }
+    );
+}

@@ -1,0 +1,129 @@
+//! What one invocation shares between its engine, its native functions and its threads: the
+//! environment, the routing of hosts, a lazily started tokio runtime and HTTP client, and the
+//! embedded simulator when `--sim` asked for one. Nothing here is built until first used, so
+//! `qops eval 1` starts in milliseconds.
+
+use crate::cloud::{self, endpoint::Routing, endpoint::SimRoute, Client, Credentials};
+use crate::config::{vars, Env};
+use crate::secret::Secret;
+use crate::sim::{self, RunningSim, SimOptions};
+use std::future::Future;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Mutex, OnceLock};
+use tokio::runtime::Runtime;
+
+pub struct Session {
+    pub env: Env,
+    routing: Routing,
+    runtime: OnceLock<Runtime>,
+    client: OnceLock<Client>,
+    sim: Mutex<Option<RunningSim>>,
+}
+
+impl Session {
+    pub fn new(env: Env) -> Session {
+        Session {
+            env,
+            routing: Routing::default(),
+            runtime: OnceLock::new(),
+            client: OnceLock::new(),
+            sim: Mutex::new(None),
+        }
+    }
+
+    /// Sends simulator hosts to a `qops sim` already running at `url` (`--sim-url`, `QOPS_SIM`).
+    pub fn use_sim_url(&mut self, url: &str) -> Result<(), String> {
+        let addr = sim_addr(url)?;
+        self.routing.sim = Some(SimRoute {
+            domain: sim::DOMAIN.to_string(),
+            addr,
+        });
+        Ok(())
+    }
+
+    /// Starts a simulator inside this process (`--sim`) and takes its variables as the environment.
+    pub fn start_embedded_sim(&mut self, opts: SimOptions) -> Result<(), String> {
+        let running = self
+            .block_on(sim::start(opts))
+            .map_err(|e| format!("cannot start the simulator: {e}"))?;
+        self.routing.sim = Some(SimRoute {
+            domain: sim::DOMAIN.to_string(),
+            addr: running.addr,
+        });
+        self.env.overlay(running.env.clone());
+        tracing::info!("embedded simulator at {}", running.url);
+        *self.sim.lock().unwrap_or_else(|p| p.into_inner()) = Some(running);
+        Ok(())
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        self.runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("qops-io")
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start the async runtime: {e}"))
+        })
+    }
+
+    /// Runs a future to completion from synchronous code (the Rhai engine's thread, or any
+    /// thread that is not a runtime worker).
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.runtime().block_on(fut)
+    }
+
+    pub fn client(&self) -> cloud::Result<&Client> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let client = Client::new(self.routing.clone())?;
+        Ok(self.client.get_or_init(|| client))
+    }
+
+    /// Credentials from the environment: an OAuth client (`QLIK_CLIENT_ID` + `QLIK_CLIENT_SECRET`),
+    /// else an API key (`QLIK_API_KEY`).
+    pub fn default_credentials(&self) -> cloud::Result<Credentials> {
+        let get = |name| self.env.get(name).filter(|v| !v.is_empty());
+        match (get(vars::CLIENT_ID), get(vars::CLIENT_SECRET), get(vars::API_KEY)) {
+            (Some(id), Some(secret), _) => Ok(Credentials::Client { id, secret: Secret::new(secret), scope: None }),
+            (Some(_), None, None) => Err(cloud::Error::Usage(format!("{} is set but {} is not", vars::CLIENT_ID, vars::CLIENT_SECRET))),
+            (_, _, Some(key)) => Ok(Credentials::ApiKey(Secret::new(key))),
+            _ => Err(cloud::Error::Usage(format!(
+                "no credentials: set {} and {} (or {}), use --sim, or pass #{{client_id, client_secret}}",
+                vars::CLIENT_ID,
+                vars::CLIENT_SECRET,
+                vars::API_KEY
+            ))),
+        }
+    }
+
+    /// Whether an embedded simulator runs (the REPL's banner says so).
+    pub fn sim_url(&self) -> Option<String> {
+        self.sim
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| s.url.clone())
+    }
+}
+
+fn sim_addr(url: &str) -> Result<SocketAddr, String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| format!("invalid simulator URL {url:?}: {e}"))?;
+    if parsed.scheme() != "http" {
+        return Err(format!(
+            "the simulator URL must be http://HOST:PORT, got {url:?}"
+        ));
+    }
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| format!("simulator URL without a host: {url:?}"))?;
+    let port = parsed
+        .port()
+        .ok_or_else(|| format!("simulator URL without a port: {url:?}"))?;
+    (host.trim_start_matches('[').trim_end_matches(']'), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve simulator host {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("simulator host {host} has no address"))
+}

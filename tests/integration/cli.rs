@@ -1,0 +1,113 @@
+//! The command line itself: eval, check, exit codes, arguments.
+
+use crate::util::*;
+
+fn qops(args: &[&str]) -> Run {
+    Run::from(qops_cmd().args(args).output().unwrap())
+}
+
+#[test]
+fn eval_prints_maps_as_json() {
+    let run = qops(&["eval", r#"#{name: "acme", hosts: ["a", "b"], n: 2}"#]);
+    run.ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"name": "acme", "hosts": ["a", "b"], "n": 2})
+    );
+    assert_eq!(qops(&["eval", "40 + 2"]).ok().stdout, "42\n");
+}
+
+#[test]
+fn check_reports_every_broken_file_with_line_and_column() {
+    let good = temp_file("good.rhai", "let x = 1;\nprint(x);\n");
+    let bad = temp_file("bad.rhai", "let a = 1;\nlet b = (2 + ;\n");
+    let worse = temp_file("worse.rhai", "fn f( {\n");
+    let run = qops(&[
+        "check",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        worse.to_str().unwrap(),
+    ]);
+    run.fails_with(2);
+    assert!(
+        run.stderr.contains("bad.rhai:2:14: Unexpected ';'"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(" 2 | let b = (2 + ;\n   |              ^"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("worse.rhai:1:"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 of 3 files failed"), "{}", run.stderr);
+    qops(&["check", good.to_str().unwrap()]).ok();
+}
+
+#[test]
+fn run_passes_args_and_reports_runtime_errors_with_location() {
+    let file = temp_file(
+        "args.rhai",
+        "print(`hello ${args.name}`);\nlet x = args.missing.len();\n",
+    );
+    let run = qops(&["run", file.to_str().unwrap(), "--arg", "name=acme"]);
+    run.fails_with(1);
+    assert_eq!(run.line("hello"), "acme");
+    assert!(run.stderr.contains("args.rhai:2:"), "{}", run.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    qops(&["run"]).fails_with(2);
+    qops(&["frobnicate"]).fails_with(2);
+    qops(&["run", "/nonexistent/script.rhai"]).fails_with(2);
+    qops(&["run", "x.rhai", "--arg", "novalue"]).fails_with(2);
+    qops(&["eval", "1 +"]).fails_with(2);
+}
+
+#[test]
+fn max_operations_stops_a_runaway_loop() {
+    let run = qops(&["eval", "loop { }", "--max-operations", "10000"]);
+    run.fails_with(1);
+    assert!(
+        run.stderr.to_lowercase().contains("too many operations"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn plain_http_to_a_real_host_is_refused() {
+    let run = Run::from(
+        qops_cmd()
+            .args(["eval", r#"tenant("http://acme.us.qlikcloud.com").me()"#])
+            .env("QLIK_CLIENT_ID", "id")
+            .env("QLIK_CLIENT_SECRET", "secret")
+            .output()
+            .unwrap(),
+    );
+    run.fails_with(1);
+    assert!(run.stderr.contains("refusing plain http"), "{}", run.stderr);
+}
+
+#[test]
+fn env_file_is_read_and_real_environment_wins() {
+    let file = temp_file(
+        "test.env",
+        "QOPS_TEST_FROM_FILE=file\nQOPS_TEST_BOTH=file\n",
+    );
+    let run = Run::from(
+        qops_cmd()
+            .args(["eval", r#"env("QOPS_TEST_FROM_FILE") + "," + env("QOPS_TEST_BOTH") + "," + env("QOPS_TEST_NONE", "dflt")"#])
+            .arg("--env-file")
+            .arg(&file)
+            .env("QOPS_TEST_BOTH", "real")
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    assert_eq!(run.stdout.trim(), "file,real,dflt");
+    qops(&["eval", "1", "--env-file", "/nonexistent.env"]).fails_with(2);
+}
