@@ -517,17 +517,24 @@ fn same_origin(a: &Url, b: &Url) -> bool {
     a.origin() == b.origin()
 }
 
-/// A transport error with its causes, e.g. "error sending request: connection refused".
+/// A transport error by its causes ("tcp connect error: Connection refused"), without the
+/// URL that the caller already prints.
 fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
+    if e.is_timeout() {
+        return "timed out".to_string();
+    }
+    let mut parts: Vec<String> = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
         let s = cause.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
         }
         source = cause.source();
     }
-    text
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
 }

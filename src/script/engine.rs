@@ -63,3 +63,27 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     super::roles::register(&mut engine);
     engine
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Env;
+
+    #[test]
+    fn every_native_function_has_a_doc_comment_and_parameter_names() {
+        let session = Arc::new(Session::new(Env::default()));
+        let engine = build(&session, &Limits::default());
+        let json = engine.gen_fn_metadata_to_json(false).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let functions = meta["functions"].as_array().unwrap();
+        assert!(functions.len() > 30, "{} functions", functions.len());
+        for f in functions {
+            let name = f["name"].as_str().unwrap();
+            let docs = f["docComments"].as_array().map(Vec::len).unwrap_or(0);
+            assert!(docs > 0, "{name} has no doc comment");
+            for p in f["params"].as_array().into_iter().flatten() {
+                assert!(p["name"].is_string(), "{name}: unnamed parameter {p}");
+            }
+        }
+    }
+}
