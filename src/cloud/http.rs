@@ -79,7 +79,7 @@ impl Service {
 }
 
 /// One request to send.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub method: Method,
     pub url: Url,
@@ -266,53 +266,39 @@ impl Client {
         }
     }
 
-    /// Every item of a list endpoint: follows `links.next.href` verbatim until it is absent,
-    /// or until `limit` items are collected.
-    pub async fn list(
-        &self,
-        svc: &Service,
-        first: Url,
-        limit: Option<usize>,
-    ) -> Result<Vec<Value>> {
+    /// Every item of a list endpoint: follows `links.next.href` verbatim (same method, same
+    /// body, as the official clients do) until it is absent, or until `limit` items are in.
+    pub async fn list(&self, svc: &Service, first: Request, limit: Option<usize>) -> Result<Vec<Value>> {
         let mut items = Vec::new();
-        let mut url = first;
+        let mut page_req = first;
         loop {
-            let page = self
-                .send(svc, Request::new(Method::GET, url.clone()))
-                .await?
-                .body;
-            let data = page.get("data").and_then(Value::as_array).ok_or_else(|| {
-                Error::decode("GET", url.as_str(), "list answer without a `data` array")
-            })?;
+            let url = page_req.url.clone();
+            let method = page_req.method.clone();
+            let template = page_req.clone();
+            let page = self.send(svc, page_req).await?.body;
+            let data = page
+                .get("data")
+                .and_then(Value::as_array)
+                .ok_or_else(|| Error::decode(method.as_str(), url.as_str(), "list answer without a `data` array"))?;
             items.extend(data.iter().cloned());
-            if limit.is_some_and(|n| items.len() >= n) {
-                items.truncate(limit.unwrap_or(usize::MAX));
+            if let Some(n) = limit.filter(|n| items.len() >= *n) {
+                items.truncate(n);
                 return Ok(items);
             }
             let Some(href) = page.pointer("/links/next/href").and_then(Value::as_str) else {
                 return Ok(items);
             };
-            let next = url.join(href).map_err(|e| {
-                Error::decode("GET", url.as_str(), format!("bad next link {href:?}: {e}"))
-            })?;
+            let next = url
+                .join(href)
+                .map_err(|e| Error::decode(method.as_str(), url.as_str(), format!("bad next link {href:?}: {e}")))?;
             if !same_origin(&svc.base, &next) {
-                return Err(Error::decode(
-                    "GET",
-                    url.as_str(),
-                    format!(
-                        "next link {next} leaves {}; not following it with this token",
-                        svc.host()
-                    ),
-                ));
+                let msg = format!("next link {next} leaves {}; not following it with this token", svc.host());
+                return Err(Error::decode(method.as_str(), url.as_str(), msg));
             }
             if next == url {
-                return Err(Error::decode(
-                    "GET",
-                    url.as_str(),
-                    "next link points to the same page",
-                ));
+                return Err(Error::decode(method.as_str(), url.as_str(), "next link points to the same page"));
             }
-            url = next;
+            page_req = Request { url: next, ..template };
         }
     }
 

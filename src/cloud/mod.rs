@@ -5,9 +5,15 @@ pub mod auth;
 pub mod endpoint;
 pub mod error;
 pub mod http;
+mod apikeys;
+mod groups;
+mod idps;
 mod licenses;
+mod oauth_clients;
+mod raw;
 mod register;
 mod roles;
+mod spaces;
 mod tenants;
 mod users;
 

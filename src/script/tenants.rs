@@ -2,7 +2,7 @@
 
 use super::convert::{to_dynamic, to_json};
 use super::handles::{RegionHandle, TenantHandle};
-use super::native::{fail, native};
+use super::native::native;
 use crate::wire;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
 
@@ -28,11 +28,8 @@ pub fn register(engine: &mut Engine) {
         "Applies `replace` operations to the tenant, e.g.
         `[#{op: \"replace\", path: \"/enableAppOpeningFeedback\", value: true}]`.",
         |t: &mut TenantHandle, ops: Array| -> Fallible<()> {
-            let info = t.call(t.api.info())?;
-            let Some(id) = info.get("id").and_then(|v| v.as_str()) else {
-                return fail("tenant without an id");
-            };
-            t.call(t.api.patch_tenant(id, to_json(&Dynamic::from_array(ops))?))
+            let ops = to_json(&Dynamic::from_array(ops))?;
+            t.call(async { t.api.patch_tenant(&t.api.tenant_id().await?, ops).await })
         }
     );
 
