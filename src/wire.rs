@@ -40,3 +40,34 @@ pub const USER_CREATE_STATUSES: &[&str] = &["invited", "active"];
 
 /// A `datacenter` outside the register host's region is refused with 400 (not documented).
 pub const DATACENTER_MISMATCH_CODE: &str = "TENANTS-11";
+
+/// A disabled (deactivated) tenant refuses tokens and API calls. Not documented; we answer 403
+/// with an `HTTP-403` errors body whose detail says the tenant is disabled.
+pub const TENANT_DISABLED_STATUS: u16 = 403;
+pub const TENANT_DISABLED_CODE: &str = "HTTP-403";
+pub const TENANT_DISABLED_TITLE: &str = "Forbidden";
+
+/// Users error codes are not documented beyond the `USERS-<n>` format; these are ours.
+pub const USERS_BAD_REQUEST_CODE: &str = "USERS-1";
+pub const USERS_FORBIDDEN_CODE: &str = "USERS-3";
+pub const USERS_NOT_FOUND_CODE: &str = "USERS-7";
+pub const USERS_CONFLICT_CODE: &str = "USERS-9";
+pub const USERS_TOO_LARGE_CODE: &str = "USERS-13";
+/// POST /users answers 413 above "500 kB"; read as 500 × 1024 bytes.
+pub const USERS_MAX_BODY_BYTES: usize = 500 * 1024;
+
+/// Roles error codes (400, 404) are not documented; these are ours.
+pub const ROLES_BAD_REQUEST_CODE: &str = "ROLES-1";
+pub const ROLES_NOT_FOUND_CODE: &str = "ROLES-4";
+
+/// Tenants errors other than the documented `TENANTS-8/10/21/22/23` (malformed body, bad
+/// `purgeAfterDays`, missing TenantAdmin, bad `qlik-confirm-hostname`) use `HTTP-<status>`
+/// codes with the reason phrase as title, in the tenants body shape (string `status`).
+pub const TENANTS_CONFIRM_FAILED_CODE: &str = "HTTP-412";
+
+/// Tenant PATCH `/hostnames/1` takes an alias as a bare subdomain or `<sub>.<region>.<domain>`;
+/// the subdomain must be 3..=63 of `[a-z0-9-]` (the documented TENANTS-10 meta title).
+pub const TENANT_ALIAS_SUBDOMAIN_LEN: std::ops::RangeInclusive<usize> = 3..=63;
+
+/// Invitations (POST /users with status invited, PATCH renew /inviteExpiry) last 7 days.
+pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;

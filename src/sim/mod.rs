@@ -2,8 +2,27 @@
 //!
 //! Interface used by the CLI and by `--sim`: [`SimOptions`], [`start`], [`RunningSim`].
 
+mod admin;
+mod clock;
+mod errors;
+mod faults;
+mod ids;
+mod licenses;
+mod limits;
+mod oauth;
+mod paging;
+mod request;
+mod roles;
+mod scim;
+mod seed;
+mod server;
+mod state;
+mod tenants;
+mod users;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 /// Options of `qops sim` (the contract in `shared/design.md`).
 #[derive(Debug, Clone)]
@@ -41,6 +60,7 @@ pub const DOMAIN: &str = "qlik.localhost";
 pub struct RunningSim {
     /// `http://127.0.0.1:PORT`
     pub url: String,
+    #[allow(dead_code)] // read by the CLI and tests
     pub addr: SocketAddr,
     /// Variables a script needs: QLIK_TENANT, QLIK_CLIENT_ID, QLIK_CLIENT_SECRET, QLIK_REGION, QOPS_SIM.
     pub env: BTreeMap<String, String>,
@@ -70,8 +90,20 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
+    let state = seed::seed(&opts);
+    let mut env = BTreeMap::new();
+    if let Some(t) = state.tenant(&state.source_tenant_id) {
+        env.insert("QLIK_TENANT".to_string(), t.host().to_string());
+        env.insert("QLIK_REGION".to_string(), t.region.code.to_string());
+        if let Some(c) = state.region_clients.iter().find(|c| c.region.code == t.region.code) {
+            env.insert("QLIK_CLIENT_ID".to_string(), c.client_id.clone());
+            env.insert("QLIK_CLIENT_SECRET".to_string(), c.client_secret.clone());
+        }
+    }
+    env.insert("QOPS_SIM".to_string(), url.clone());
+    let faults = faults::Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed);
+    let app = server::router(Arc::new(server::App { state: Mutex::new(state), faults }));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = axum::Router::new();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -79,13 +111,5 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
             })
             .await;
     });
-    let mut env = BTreeMap::new();
-    env.insert("QOPS_SIM".to_string(), url.clone());
-    Ok(RunningSim {
-        url,
-        addr,
-        env,
-        shutdown: Some(tx),
-        task: Some(task),
-    })
+    Ok(RunningSim { url, addr, env, shutdown: Some(tx), task: Some(task) })
 }

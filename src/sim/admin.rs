@@ -1,0 +1,59 @@
+//! `/_sim/*`: inspection endpoints for tests (any host, no auth, never limited or faulted).
+
+use super::errors::{ok, HResult};
+use super::state::State;
+use serde_json::{json, Value};
+
+/// GET /_sim/state
+pub fn state(st: &State) -> HResult {
+    let tenants: Vec<Value> = st
+        .tenants
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "name": t.name,
+                "hostnames": t.hostnames,
+                "region": t.region.code,
+                "datacenter": t.datacenter,
+                "status": t.status,
+                "users": t.users.iter().filter(|u| u.status != "deleted").count(),
+                "licenseNumber": t.license.license_number,
+                "allotments": {
+                    "professional": {"units": t.license.professional_units, "unitsUsed": t.units_used("professional")},
+                    "analyzer": {"units": t.license.analyzer_units, "unitsUsed": t.units_used("analyzer")},
+                },
+                "source": t.id == st.source_tenant_id,
+            })
+        })
+        .collect();
+    let clients: Vec<Value> = st
+        .region_clients
+        .iter()
+        .map(|c| json!({"region": c.region.code, "clientId": c.client_id}))
+        .collect();
+    let entitlements: Vec<Value> = st
+        .entitlements
+        .iter()
+        .map(|e| {
+            let used = st.tenants.iter().filter(|t| t.license.license_number == e.license_number).count();
+            json!({"licenseNumber": e.license_number, "licenseKey": e.license_key, "tenantQuota": e.quota, "tenants": used})
+        })
+        .collect();
+    ok(&json!({
+        "now": super::clock::iso(st.now()),
+        "timeScale": st.clock.scale(),
+        "tenants": tenants,
+        "regionClients": clients,
+        "entitlements": entitlements,
+    }))
+}
+
+/// GET /_sim/stats
+pub fn stats(st: &State) -> HResult {
+    ok(&json!({
+        "token_grants": st.stats.token_grants,
+        "requests": st.stats.requests,
+        "rate_limited": st.stats.rate_limited,
+    }))
+}

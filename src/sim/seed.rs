@@ -1,0 +1,152 @@
+//! The initial world, deterministic from `seed`: one entitlement with a signed key, one
+//! region-level OAuth client per region, and the source tenant `acme.us` with its users.
+
+use super::clock::{Clock, SimMs};
+use super::ids::Ids;
+use super::licenses::{sign_license_key, LicenseClaims};
+use super::limits::RateLimiter;
+use super::state::{Entitlement, RegionClient, State, Stats, User};
+use super::tenants::new_tenant;
+use super::SimOptions;
+use crate::regions::{self, REGIONS};
+use ring::hmac;
+
+/// The source tenant's name and region.
+pub const SOURCE_TENANT: &str = "acme";
+pub const SOURCE_REGION: &str = "us";
+/// Tenants the seeded entitlement allows (the source tenant included).
+pub const TENANT_QUOTA: usize = 25;
+pub const PRODUCT: &str = "Qlik Cloud Enterprise";
+
+struct SeedUser {
+    name: &'static str,
+    email: &'static str,
+    status: &'static str,
+    roles: &'static [&'static str],
+    license: Option<&'static str>,
+}
+
+/// The source tenant's human users.
+const USERS: &[SeedUser] = &[
+    SeedUser {
+        name: "Alice Admin",
+        email: "alice@acme.example",
+        status: "active",
+        roles: &["TenantAdmin"],
+        license: Some("professional"),
+    },
+    SeedUser {
+        name: "Bob Builder",
+        email: "bob@acme.example",
+        status: "active",
+        roles: &["AnalyticsAdmin", "SharedSpaceCreator"],
+        license: Some("professional"),
+    },
+    SeedUser {
+        name: "Carol Consumer",
+        email: "carol@acme.example",
+        status: "active",
+        roles: &[],
+        license: Some("analyzer"),
+    },
+    SeedUser {
+        name: "Dave Departed",
+        email: "dave@acme.example",
+        status: "disabled",
+        roles: &["Developer"],
+        license: None,
+    },
+    SeedUser {
+        name: "Erin Invited",
+        email: "erin@acme.example",
+        status: "invited",
+        roles: &[],
+        license: None,
+    },
+    SeedUser {
+        name: "Frank Data",
+        email: "frank@acme.example",
+        status: "active",
+        roles: &["DataAdmin"],
+        license: Some("professional"),
+    },
+];
+
+pub fn seed(opts: &SimOptions) -> State {
+    let clock = Clock::new(opts.time_scale);
+    let now = clock.now_ms();
+    let mut ids = Ids::new(opts.seed);
+    let license_signing_key = hmac::Key::new(hmac::HMAC_SHA256, &ids.bytes(32));
+    let token_signing_key = hmac::Key::new(hmac::HMAC_SHA256, &ids.bytes(32));
+
+    let claims = LicenseClaims {
+        license_number: format!("9999{}", ids.digits(12)),
+        tenant_quota: TENANT_QUOTA,
+    };
+    let license_key = sign_license_key(&license_signing_key, &claims, PRODUCT, now / 1000);
+    let entitlement = Entitlement {
+        license_number: claims.license_number.clone(),
+        license_key: license_key.clone(),
+        quota: TENANT_QUOTA,
+        product: PRODUCT.to_string(),
+    };
+
+    let region_clients = REGIONS
+        .iter()
+        .map(|region| RegionClient { region, client_id: ids.hex32(), client_secret: ids.secret() })
+        .collect();
+
+    let us = regions::by_code(SOURCE_REGION).unwrap_or(&REGIONS[0]);
+    let created: SimMs = now - 400 * 86_400_000;
+    let mut acme = new_tenant(
+        ids.tenant_id(),
+        SOURCE_TENANT,
+        us,
+        us.datacenter,
+        &claims.license_number,
+        &license_key,
+        PRODUCT,
+        created,
+    );
+    acme.license.updated_ms = now - 30 * 86_400_000;
+    acme.license.valid_to_ms = now + 335 * 86_400_000;
+    for (i, su) in USERS.iter().enumerate() {
+        let at = created + (i as SimMs + 1) * 3_600_000;
+        let role_ids =
+            su.roles.iter().filter_map(|r| acme.role_by_name(r)).map(|r| r.id.clone()).collect();
+        let user = User {
+            id: ids.object_id(),
+            subject: format!("auth0|{}", ids.hex(24)),
+            name: su.name.to_string(),
+            email: Some(su.email.to_string()),
+            status: su.status.to_string(),
+            role_ids,
+            group_ids: Vec::new(),
+            scopes: Vec::new(),
+            client_id: None,
+            picture: None,
+            preferred_locale: None,
+            preferred_zoneinfo: None,
+            invite_expiry: (su.status == "invited").then_some(now / 1000 + 7 * 24 * 3600),
+            license: su.license,
+            created_ms: at,
+            updated_ms: at,
+        };
+        acme.users.push(user);
+    }
+    let source_tenant_id = acme.id.clone();
+
+    State {
+        clock,
+        license_signing_key,
+        token_signing_key,
+        entitlements: vec![entitlement],
+        region_clients,
+        tenants: vec![acme],
+        source_tenant_id,
+        tokens: Default::default(),
+        limiter: RateLimiter::default(),
+        stats: Stats::default(),
+        ids,
+    }
+}

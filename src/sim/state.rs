@@ -1,0 +1,197 @@
+//! The simulator's world: entitlements, region OAuth clients, tenants with their users, roles
+//! and license, issued tokens, rate-limit windows and counters. One `Mutex<State>` guards it;
+//! handlers hold the lock briefly and never across an await.
+//!
+//! Extending: groups, identity providers, spaces, OAuth clients and API keys belong on
+//! [`Tenant`] next to `users`; a QSEoW site would be a new field of [`State`].
+
+use super::clock::{Clock, SimMs};
+use super::ids::Ids;
+use super::limits::RateLimiter;
+use crate::regions::Region;
+use std::collections::{BTreeMap, HashMap};
+
+/// A signed entitlement (a subscription allowing `quota` tenants).
+pub struct Entitlement {
+    pub license_number: String,
+    pub license_key: String,
+    pub quota: usize,
+    pub product: String,
+}
+
+/// A region-level OAuth client created in My Qlik.
+pub struct RegionClient {
+    pub region: &'static Region,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Where a token is valid: one register host, or one tenant (any of its hostnames).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Realm {
+    Register(&'static str),
+    Tenant(String),
+}
+
+pub struct Token {
+    pub realm: Realm,
+    pub client_id: String,
+    /// The bot user on a tenant; `None` on a register host.
+    pub user_id: Option<String>,
+    pub expires_ms: SimMs,
+}
+
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    /// `default` | `custom`
+    pub kind: &'static str,
+    /// `admin` | `user`
+    pub level: &'static str,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub created_ms: SimMs,
+}
+
+#[derive(Clone)]
+pub struct User {
+    pub id: String,
+    pub subject: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub status: String,
+    pub role_ids: Vec<String>,
+    pub group_ids: Vec<String>,
+    pub scopes: Vec<String>,
+    /// Set for OAuth client bot users.
+    pub client_id: Option<String>,
+    pub picture: Option<String>,
+    pub preferred_locale: Option<String>,
+    pub preferred_zoneinfo: Option<String>,
+    /// Unix seconds, for invited users.
+    pub invite_expiry: Option<i64>,
+    /// The allotment this user consumes (`professional`, `analyzer`), if any.
+    pub license: Option<&'static str>,
+    pub created_ms: SimMs,
+    pub updated_ms: SimMs,
+}
+
+/// A tenant's license (its share of the entitlement).
+pub struct TenantLicense {
+    pub license_number: String,
+    pub license_key: String,
+    pub product: String,
+    pub professional_units: u64,
+    pub analyzer_units: u64,
+    pub analyzer_time_units: u64,
+    pub valid_from_ms: SimMs,
+    pub valid_to_ms: SimMs,
+    pub updated_ms: SimMs,
+}
+
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    /// `[0]` is the primary hostname, later entries aliases; all lowercase.
+    pub hostnames: Vec<String>,
+    pub region: &'static Region,
+    pub datacenter: String,
+    pub created_by_user: String,
+    /// `active` | `disabled`
+    pub status: String,
+    pub created_ms: SimMs,
+    pub updated_ms: SimMs,
+    pub status_updated_ms: SimMs,
+    pub estimated_purge_ms: Option<SimMs>,
+    pub auto_assign_create_shared_spaces: bool,
+    pub auto_assign_data_services_contributor: bool,
+    pub auto_assign_private_analytics_content_creator: bool,
+    pub enable_analytic_creation: bool,
+    pub enable_app_opening_feedback: bool,
+    pub license: TenantLicense,
+    pub roles: Vec<Role>,
+    pub users: Vec<User>,
+}
+
+impl Tenant {
+    pub fn host(&self) -> &str {
+        self.hostnames.first().map(String::as_str).unwrap_or("")
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    /// A role by name: exact, else case-insensitive.
+    pub fn role_by_name(&self, name: &str) -> Option<&Role> {
+        self.roles
+            .iter()
+            .find(|r| r.name == name)
+            .or_else(|| self.roles.iter().find(|r| r.name.eq_ignore_ascii_case(name)))
+    }
+
+    /// Allotment units in use: users (not deleted) holding that license type.
+    pub fn units_used(&self, allotment: &str) -> u64 {
+        self.users.iter().filter(|u| u.license == Some(allotment) && u.status != "deleted").count()
+            as u64
+    }
+
+    pub fn is_tenant_admin(&self, user_id: &str) -> bool {
+        self.user(user_id).is_some_and(|u| {
+            u.role_ids.iter().any(|r| self.role(r).is_some_and(|r| r.name == "TenantAdmin"))
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct Stats {
+    /// `"<host> <clientId>"` -> tokens granted.
+    pub token_grants: BTreeMap<String, u64>,
+    pub requests: u64,
+    pub rate_limited: u64,
+}
+
+pub struct State {
+    pub clock: Clock,
+    pub ids: Ids,
+    pub license_signing_key: ring::hmac::Key,
+    pub token_signing_key: ring::hmac::Key,
+    pub entitlements: Vec<Entitlement>,
+    pub region_clients: Vec<RegionClient>,
+    pub tenants: Vec<Tenant>,
+    pub source_tenant_id: String,
+    pub tokens: HashMap<String, Token>,
+    pub limiter: RateLimiter,
+    pub stats: Stats,
+}
+
+impl State {
+    pub fn now(&self) -> SimMs {
+        self.clock.now_ms()
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+
+    pub fn tenant_mut(&mut self, id: &str) -> Option<&mut Tenant> {
+        self.tenants.iter_mut().find(|t| t.id == id)
+    }
+
+    /// The tenant owning hostname `host` (case-insensitive).
+    pub fn tenant_by_host(&self, host: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.hostnames.iter().any(|h| h.eq_ignore_ascii_case(host)))
+    }
+
+    pub fn client(&self, client_id: &str) -> Option<&RegionClient> {
+        self.region_clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    pub fn trace_id(&mut self) -> String {
+        self.ids.hex32()
+    }
+}

@@ -1,0 +1,368 @@
+//! Tenants (reference §3): creation, deactivation and reactivation on `register.<region>`;
+//! `/tenants/me`, get and JSON Patch on the tenant host.
+
+use super::clock::{iso, SimMs};
+use super::errors::{json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult};
+use super::licenses::verify_license_key;
+use super::request::Req;
+use super::roles::default_roles;
+use super::state::{State, Tenant, TenantLicense};
+use super::DOMAIN;
+use crate::regions::{self, Region};
+use crate::wire;
+use serde_json::{json, Value};
+
+/// Allotment sizes of a tenant's license (each tenant gets fresh ones).
+pub const PROFESSIONAL_UNITS: u64 = 25;
+pub const ANALYZER_UNITS: u64 = 50;
+pub const ANALYZER_TIME_UNITS: u64 = 1000;
+
+const PATCHABLE_BOOLS: &[&str] = &[
+    "/autoAssignCreateSharedSpacesRoleToProfessionals",
+    "/autoAssignPrivateAnalyticsContentCreatorRoleToProfessionals",
+    "/autoAssignDataServicesContributorRoleToProfessionals",
+    "/enableAnalyticCreation",
+    "/enableAppOpeningFeedback",
+];
+
+pub fn tenant_json(t: &Tenant, self_href: String) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "hostnames": t.hostnames,
+        "createdByUser": t.created_by_user,
+        "datacenter": t.datacenter,
+        "region": t.region.code,
+        "created": iso(t.created_ms),
+        "lastUpdated": iso(t.updated_ms),
+        "status": t.status,
+        "statusLastUpdatedAt": iso(t.status_updated_ms),
+        "autoAssignCreateSharedSpacesRoleToProfessionals": t.auto_assign_create_shared_spaces,
+        "autoAssignPrivateAnalyticsContentCreatorRoleToProfessionals": t.auto_assign_private_analytics_content_creator,
+        "autoAssignDataServicesContributorRoleToProfessionals": t.auto_assign_data_services_contributor,
+        "enableAnalyticCreation": t.enable_analytic_creation,
+        "enableAppOpeningFeedback": t.enable_app_opening_feedback,
+        "links": {"self": {"href": self_href}},
+    })
+}
+
+fn bad(detail: impl Into<String>) -> ApiError {
+    ApiError::http(Api::Tenants, 400).detail(detail)
+}
+
+pub fn not_found(id: &str) -> ApiError {
+    ApiError::new(Api::Tenants, 404, "TENANTS-8", "Not found")
+        .detail(format!("Tenant {id} not found"))
+}
+
+/// A new tenant record with default roles, a fresh license and no users.
+#[allow(clippy::too_many_arguments)]
+pub fn new_tenant(
+    id: String,
+    name: &str,
+    region: &'static Region,
+    datacenter: &str,
+    license_number: &str,
+    license_key: &str,
+    product: &str,
+    now: SimMs,
+) -> Tenant {
+    Tenant {
+        roles: default_roles(&id, now),
+        id,
+        name: name.to_string(),
+        hostnames: vec![region.tenant_host(name, DOMAIN)],
+        region,
+        datacenter: datacenter.to_string(),
+        created_by_user: String::new(),
+        status: "active".into(),
+        created_ms: now,
+        updated_ms: now,
+        status_updated_ms: now,
+        estimated_purge_ms: None,
+        auto_assign_create_shared_spaces: true,
+        auto_assign_data_services_contributor: true,
+        auto_assign_private_analytics_content_creator: true,
+        enable_analytic_creation: false,
+        enable_app_opening_feedback: false,
+        license: TenantLicense {
+            license_number: license_number.to_string(),
+            license_key: license_key.to_string(),
+            product: product.to_string(),
+            professional_units: PROFESSIONAL_UNITS,
+            analyzer_units: ANALYZER_UNITS,
+            analyzer_time_units: ANALYZER_TIME_UNITS,
+            valid_from_ms: now - 30 * 86_400_000,
+            valid_to_ms: now + 335 * 86_400_000,
+            updated_ms: now,
+        },
+        users: Vec::new(),
+    }
+}
+
+/// POST /api/v1/tenants on `register.<region>`.
+pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
+    let body = req.json().map_err(bad)?;
+    if !body.is_object() {
+        return Err(bad("The request body must be a JSON object"));
+    }
+    let key = match body.get("licenseKey") {
+        Some(Value::String(k)) if !k.is_empty() => k.clone(),
+        _ => {
+            return Err(ApiError::new(
+                Api::Tenants,
+                400,
+                "TENANTS-21",
+                "Missing licenseKey property",
+            ))
+        }
+    };
+    let datacenter = match body.get("datacenter") {
+        None | Some(Value::Null) => region.datacenter.to_string(),
+        Some(Value::String(dc)) => match regions::by_datacenter(dc) {
+            Some(r) if r.code == region.code => r.datacenter.to_string(),
+            Some(r) => {
+                return Err(ApiError::new(
+                    Api::Tenants,
+                    400,
+                    wire::DATACENTER_MISMATCH_CODE,
+                    "Invalid datacenter",
+                )
+                .detail(format!(
+                    "Datacenter {dc} belongs to region {}; this registration host serves {} ({})",
+                    r.code, region.code, region.datacenter
+                )))
+            }
+            None => {
+                let all: Vec<&str> = regions::REGIONS.iter().map(|r| r.datacenter).collect();
+                return Err(ApiError::new(
+                    Api::Tenants,
+                    400,
+                    wire::DATACENTER_MISMATCH_CODE,
+                    "Invalid datacenter",
+                )
+                .detail(format!(
+                    "Unknown datacenter \"{dc}\"; expected one of {}",
+                    all.join(", ")
+                )));
+            }
+        },
+        Some(_) => return Err(bad("datacenter must be a string")),
+    };
+    let claims = verify_license_key(&st.license_signing_key, &key)
+        .filter(|c| st.entitlements.iter().any(|e| e.license_number == c.license_number))
+        .ok_or_else(|| ApiError::new(Api::Tenants, 403, "TENANTS-23", "Invalid license error"))?;
+    let used =
+        st.tenants.iter().filter(|t| t.license.license_number == claims.license_number).count();
+    if used >= claims.tenant_quota {
+        return Err(ApiError::new(Api::Tenants, 403, "TENANTS-22", "License quota limit reached")
+            .detail(format!("The entitlement allows {} tenants", claims.tenant_quota)));
+    }
+    let product = st
+        .entitlements
+        .iter()
+        .find(|e| e.license_number == claims.license_number)
+        .map(|e| e.product.clone())
+        .unwrap_or_default();
+    let now = st.now();
+    let id = st.ids.tenant_id();
+    let mut name = st.ids.tenant_name();
+    while st.tenant_by_host(&region.tenant_host(&name, DOMAIN)).is_some() {
+        name = st.ids.tenant_name();
+    }
+    let t = new_tenant(id, &name, region, &datacenter, &claims.license_number, &key, &product, now);
+    let href = req.abs(&format!("/api/v1/tenants/{}", t.id));
+    let out = tenant_json(&t, href.clone());
+    st.tenants.push(t);
+    Ok(with_header(json_response(201, &out), "location", &href))
+}
+
+/// Checks `qlik-confirm-hostname` against the tenant's hostnames.
+fn confirm(req: &Req, t: &Tenant) -> Result<(), ApiError> {
+    let got = req.header("qlik-confirm-hostname").map(str::trim).unwrap_or("");
+    if got.is_empty() || !t.hostnames.iter().any(|h| h.eq_ignore_ascii_case(got)) {
+        return Err(ApiError::new(Api::Tenants, 412, wire::TENANTS_CONFIRM_FAILED_CODE, "Precondition Failed").detail(if got.is_empty() {
+            "The qlik-confirm-hostname header is required and must name one of the tenant's hostnames".to_string()
+        } else {
+            format!("qlik-confirm-hostname \"{got}\" does not match the tenant's hostnames")
+        }));
+    }
+    Ok(())
+}
+
+fn regional<'a>(st: &'a mut State, id: &str, region: &Region) -> Result<&'a mut Tenant, ApiError> {
+    st.tenants
+        .iter_mut()
+        .find(|t| t.id == id && t.region.code == region.code)
+        .ok_or_else(|| not_found(id))
+}
+
+/// POST /api/v1/tenants/{id}/actions/deactivate on `register.<region>`.
+pub fn deactivate(req: &Req, st: &mut State, region: &'static Region, id: &str) -> HResult {
+    let now = st.now();
+    let body = req.json_or_empty().map_err(bad)?;
+    let t = regional(st, id, region)?;
+    confirm(req, t)?;
+    let days = match body.get("purgeAfterDays") {
+        None | Some(Value::Null) => wire::PURGE_AFTER_DAYS_DEFAULT,
+        Some(v) => match v.as_i64() {
+            Some(d) if (wire::PURGE_AFTER_DAYS_MIN..=wire::PURGE_AFTER_DAYS_MAX).contains(&d) => d,
+            _ => {
+                return Err(bad(format!(
+                    "purgeAfterDays must be an integer between {} and {}",
+                    wire::PURGE_AFTER_DAYS_MIN,
+                    wire::PURGE_AFTER_DAYS_MAX
+                ))
+                .pointer("/purgeAfterDays"))
+            }
+        },
+    };
+    let purge = now + days * 86_400_000;
+    t.status = "disabled".into();
+    t.status_updated_ms = now;
+    t.updated_ms = now;
+    t.estimated_purge_ms = Some(purge);
+    ok(&json!({"id": t.id, "status": "disabled", "estimatedPurgeDate": iso(purge)}))
+}
+
+/// POST /api/v1/tenants/{id}/actions/reactivate on `register.<region>`.
+pub fn reactivate(req: &Req, st: &mut State, region: &'static Region, id: &str) -> HResult {
+    let now = st.now();
+    let body = req.json_or_empty().map_err(bad)?;
+    if !body.is_object() {
+        return Err(bad("The request body must be a JSON object"));
+    }
+    let t = regional(st, id, region)?;
+    confirm(req, t)?;
+    t.status = "active".into();
+    t.status_updated_ms = now;
+    t.updated_ms = now;
+    t.estimated_purge_ms = None;
+    ok(&json!({"id": t.id, "status": "active"}))
+}
+
+pub fn me(req: &Req, t: &Tenant) -> HResult {
+    redirect(302, &req.abs(&format!("/api/v1/tenants/{}", t.id)))
+}
+
+pub fn get(req: &Req, t: &Tenant, id: &str) -> HResult {
+    if id != t.id {
+        return Err(not_found(id));
+    }
+    ok(&tenant_json(t, req.abs(&format!("/api/v1/tenants/{}", t.id))))
+}
+
+fn patch_error(pointer: &str, title: &str) -> ApiError {
+    ApiError::new(Api::Generic, 400, "TENANTS-10", "Invalid patch request")
+        .detail(title)
+        .pointer(pointer)
+        .meta(json!({"code": "TENANTS-10", "title": title}))
+}
+
+/// Validates an alias hostname value: a subdomain or `<sub>.<region>.<domain>`.
+fn alias_host(value: &str, t: &Tenant) -> Result<String, String> {
+    let v = value.trim().to_ascii_lowercase();
+    let suffix = format!(".{}.{}", t.region.code, DOMAIN);
+    let sub = v.strip_suffix(&suffix).unwrap_or(&v);
+    if !wire::TENANT_ALIAS_SUBDOMAIN_LEN.contains(&sub.len()) {
+        return Err("Subdomain should be between 3 and 63 characters".into());
+    }
+    if !sub.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        || sub.starts_with('-')
+        || sub.ends_with('-')
+    {
+        return Err("Subdomain may contain only letters, digits and inner hyphens".into());
+    }
+    if sub == "register" || sub == "qseow" {
+        return Err(format!("Subdomain \"{sub}\" is reserved"));
+    }
+    Ok(format!("{sub}{suffix}"))
+}
+
+/// PATCH /api/v1/tenants/{id} (TenantAdmin): `replace` only, on the documented paths.
+pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
+    let now = st.now();
+    let body = req.json().map_err(|e| patch_error("", &e))?;
+    let ops =
+        body.as_array().ok_or_else(|| patch_error("", "The body must be a JSON Patch array"))?;
+    if ops.is_empty() {
+        return Err(patch_error("", "The patch array is empty"));
+    }
+    if id != tenant_id {
+        return Err(not_found(id));
+    }
+    let t = st.tenant(tenant_id).ok_or_else(|| not_found(id))?;
+    // Validate everything first, then apply.
+    let mut changes: Vec<(String, Value)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let at = format!("/{i}");
+        let o = op
+            .as_object()
+            .ok_or_else(|| patch_error(&at, "Each patch operation must be an object"))?;
+        let path = o
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| patch_error(&at, "path is required"))?;
+        if o.get("op").and_then(Value::as_str) != Some("replace") {
+            return Err(patch_error(path, "Only the replace operation is supported"));
+        }
+        let value = o.get("value").ok_or_else(|| patch_error(path, "value is required"))?;
+        match path {
+            "/name" => match value.as_str() {
+                Some(s) if !s.trim().is_empty() && s.len() <= 256 => {
+                    changes.push((path.into(), value.clone()))
+                }
+                _ => return Err(patch_error(path, "name must be a non-empty string")),
+            },
+            "/hostnames/1" => {
+                let s = value
+                    .as_str()
+                    .ok_or_else(|| patch_error(path, "The hostname must be a string"))?;
+                let host = alias_host(s, t).map_err(|m| patch_error(path, &m))?;
+                if st.tenants.iter().any(|o| o.id != t.id && o.hostnames.contains(&host)) {
+                    return Err(patch_error(path, "Hostname is already in use"));
+                }
+                changes.push((path.into(), json!(host)));
+            }
+            p if PATCHABLE_BOOLS.contains(&p) => {
+                if !value.is_boolean() {
+                    return Err(patch_error(path, "The value must be a boolean"));
+                }
+                changes.push((path.into(), value.clone()));
+            }
+            "/hostnames/0" => {
+                return Err(patch_error(path, "The primary hostname cannot be changed"))
+            }
+            _ => return Err(patch_error(path, "This path cannot be patched")),
+        }
+    }
+    let t = st.tenant_mut(tenant_id).ok_or_else(|| not_found(id))?;
+    for (path, value) in changes {
+        let b = value.as_bool().unwrap_or(false);
+        let s = value.as_str().unwrap_or("").to_string();
+        match path.as_str() {
+            "/name" => t.name = s,
+            "/hostnames/1" => {
+                if t.hostnames.len() > 1 {
+                    t.hostnames[1] = s;
+                } else {
+                    t.hostnames.push(s);
+                }
+            }
+            "/autoAssignCreateSharedSpacesRoleToProfessionals" => {
+                t.auto_assign_create_shared_spaces = b
+            }
+            "/autoAssignPrivateAnalyticsContentCreatorRoleToProfessionals" => {
+                t.auto_assign_private_analytics_content_creator = b
+            }
+            "/autoAssignDataServicesContributorRoleToProfessionals" => {
+                t.auto_assign_data_services_contributor = b
+            }
+            "/enableAnalyticCreation" => t.enable_analytic_creation = b,
+            "/enableAppOpeningFeedback" => t.enable_app_opening_feedback = b,
+            _ => {}
+        }
+    }
+    t.updated_ms = now;
+    no_content()
+}
