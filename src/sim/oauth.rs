@@ -184,6 +184,9 @@ pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
         "jti": jti,
     });
     let access_token = sign_jwt(&st.token_signing_key, &payload);
+    if st.tokens.len() >= 10_000 {
+        st.tokens.retain(|_, t| t.expires_ms > now);
+    }
     st.tokens.insert(
         access_token.clone(),
         Token { realm, client_id: client_id.clone(), user_id, expires_ms: expires },

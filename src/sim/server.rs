@@ -279,3 +279,238 @@ fn tenant_api(
         _ => Err(not_found()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{seed, SimOptions};
+    use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
+    use serde_json::{json, Value};
+
+    struct Sim {
+        st: State,
+        faults: Faults,
+    }
+
+    struct Answer {
+        status: u16,
+        headers: HeaderMap,
+        body: Value,
+    }
+
+    impl Answer {
+        fn header(&self, name: &str) -> &str {
+            self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        }
+    }
+
+    impl Sim {
+        fn new() -> Self {
+            Sim { st: seed::seed(&SimOptions::default()), faults: Faults::new(0, 0, 0.0, 1) }
+        }
+
+        async fn call(
+            &mut self,
+            method: &str,
+            host: &str,
+            target: &str,
+            headers: &[(&str, &str)],
+            body: &str,
+        ) -> Answer {
+            let (path, q) = target.split_once('?').unwrap_or((target, ""));
+            let mut hm = HeaderMap::new();
+            for (k, v) in headers {
+                hm.insert(
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            let req = Req {
+                method: Method::from_bytes(method.as_bytes()).unwrap(),
+                host: host.to_string(),
+                host_name: host_name(host),
+                path: path.to_string(),
+                query: parse_query(q),
+                headers: hm,
+                body: body.as_bytes().to_vec(),
+            };
+            let resp = match dispatch(&req, &mut self.st, &self.faults) {
+                Ok(r) => r,
+                Err(e) => e.into_response("trace"),
+            };
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            let body = if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).unwrap()
+            };
+            Answer { status, headers, body }
+        }
+
+        fn client(&self, region: &str) -> (String, String) {
+            let c = self.st.region_clients.iter().find(|c| c.region.code == region).unwrap();
+            (c.client_id.clone(), c.client_secret.clone())
+        }
+
+        async fn token(&mut self, host: &str, region: &str) -> Answer {
+            let (id, secret) = self.client(region);
+            let body = json!({"client_id": id, "client_secret": secret, "grant_type": "client_credentials"});
+            self.call(
+                "POST",
+                host,
+                "/oauth/token",
+                &[("content-type", "application/json")],
+                &body.to_string(),
+            )
+            .await
+        }
+
+        async fn get(&mut self, host: &str, target: &str, token: &str) -> Answer {
+            self.call("GET", host, target, &[("authorization", &format!("Bearer {token}"))], "")
+                .await
+        }
+    }
+
+    const ACME: &str = "acme.us.qlik.localhost:8080";
+    const REG: &str = "register.us.qlik.localhost:8080";
+
+    #[tokio::test]
+    async fn the_tutorial_runs() {
+        let mut sim = Sim::new();
+        let (client_id, _) = sim.client("us");
+        // 2. token on the source tenant, then the signed key
+        let t = sim.token(ACME, "us").await;
+        assert_eq!(t.status, 200);
+        assert_eq!(t.body["token_type"], "bearer");
+        assert_eq!(t.body["expires_in"], 21600);
+        assert!(t.body["expires_at"].as_str().unwrap().ends_with('Z'));
+        let source = t.body["access_token"].as_str().unwrap().to_string();
+        let ov = sim.get(ACME, "/api/v1/licenses/overview", &source).await;
+        assert_eq!(ov.status, 200);
+        assert_eq!(ov.body["status"], "Ok");
+        assert_eq!(
+            ov.body["allotments"][0]["unitsUsed"], 4,
+            "three seeded professionals and the bot"
+        );
+        let key = ov.body["licenseKey"].as_str().unwrap().to_string();
+        // 3. register token, 4. create
+        let reg = sim.token(REG, "us").await.body["access_token"].as_str().unwrap().to_string();
+        let auth = format!("Bearer {reg}");
+        let created = sim
+            .call(
+                "POST",
+                REG,
+                "/api/v1/tenants",
+                &[("authorization", &auth)],
+                &json!({"licenseKey": key}).to_string(),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let b = &created.body;
+        let name = b["name"].as_str().unwrap();
+        assert_eq!(name.len(), 15);
+        assert_eq!(b["id"].as_str().unwrap().len(), 32);
+        let host = format!("{name}.us.qlik.localhost");
+        assert_eq!(b["hostnames"], json!([host]));
+        assert_eq!(b["datacenter"], "us-east-1");
+        assert_eq!(b["status"], "active");
+        assert_eq!(b["createdByUser"], "");
+        assert_eq!(b["enableAnalyticCreation"], false);
+        let id = b["id"].as_str().unwrap().to_string();
+        assert_eq!(b["links"]["self"]["href"], format!("http://{REG}/api/v1/tenants/{id}"));
+        // 5. token on the new tenant, 6. users/me
+        let new_host = format!("{host}:8080");
+        let target =
+            sim.token(&new_host, "us").await.body["access_token"].as_str().unwrap().to_string();
+        let me = sim.get(&new_host, "/api/v1/users/me", &target).await;
+        assert_eq!(me.status, 301);
+        let loc = me.header("location").to_string();
+        assert!(loc.starts_with(&format!("http://{new_host}/api/v1/users/")), "{loc}");
+        let bot = sim.get(&new_host, &loc[loc.find("/api").unwrap()..], &target).await;
+        assert_eq!(bot.status, 200);
+        assert_eq!(bot.body["name"], "US OAuth Client");
+        assert_eq!(bot.body["clientId"], client_id.as_str());
+        assert_eq!(bot.body["tenantId"], id.as_str());
+        assert_eq!(bot.body["roles"], json!(["TenantAdmin"]));
+        assert!(bot.body["subject"].as_str().unwrap().starts_with("qlikbot\\"));
+        // tokens are host-bound
+        assert_eq!(sim.get(&new_host, "/api/v1/users/me", &source).await.status, 401);
+        assert_eq!(sim.get(ACME, "/api/v1/users/me", &reg).await.status, 401);
+        // tenants/me
+        let tm = sim.get(&new_host, "/api/v1/tenants/me", &target).await;
+        assert_eq!(tm.status, 302);
+        assert_eq!(tm.header("location"), format!("http://{new_host}/api/v1/tenants/{id}"));
+        let stats = admin::stats(&sim.st).unwrap();
+        let bytes = axum::body::to_bytes(stats.into_body(), usize::MAX).await.unwrap();
+        let stats: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(stats["token_grants"][format!("{host} {client_id}")], 1);
+        assert_eq!(stats["token_grants"][format!("acme.us.qlik.localhost {client_id}")], 1);
+    }
+
+    #[tokio::test]
+    async fn routing_and_errors() {
+        let mut sim = Sim::new();
+        let bare = sim.token("127.0.0.1:9", "us").await;
+        assert_eq!(bare.status, 200);
+        let tok = bare.body["access_token"].as_str().unwrap().to_string();
+        // the bare address is the source tenant: same realm as acme
+        assert_eq!(sim.get(ACME, "/api/v1/users/actions/count", &tok).await.body["total"], 7);
+        let me = sim.get("127.0.0.1:9", "/api/v1/users/me", &tok).await;
+        assert!(me.header("location").starts_with("http://127.0.0.1:9/api/v1/users/"));
+        assert_eq!(sim.get("nope.us.qlik.localhost", "/api/v1/users", &tok).await.status, 404);
+        let nf = sim.get(ACME, "/api/v1/nothing", &tok).await;
+        assert_eq!(nf.body, json!({"errors":[{"code":"HTTP-404","title":"Not Found"}]}));
+        let na = sim.call("DELETE", ACME, "/api/v1/roles", &[], "").await;
+        assert_eq!(na.status, 405);
+        assert_eq!(na.header("allow"), "GET");
+        let auth = format!("Bearer {tok}");
+        let bad =
+            sim.call("POST", ACME, "/api/v1/users", &[("authorization", &auth)], "{nope").await;
+        assert_eq!(bad.status, 400);
+        assert_eq!(bad.body["errors"][0]["status"], 400);
+        assert!(bad.body["traceId"].is_string());
+        let no_tok = sim.call("GET", ACME, "/api/v1/users", &[], "").await;
+        assert_eq!(no_tok.status, 401);
+        // wrong region client on a register host
+        let eu = sim.token("register.us.qlik.localhost", "eu").await;
+        assert_eq!(eu.status, 401);
+        // Basic auth + form body
+        let (id, secret) = sim.client("us");
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{id}:{secret}"),
+        );
+        let form = sim
+            .call(
+                "POST",
+                ACME,
+                "/oauth/token",
+                &[
+                    ("authorization", &format!("Basic {basic}")),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                "grant_type=client_credentials&scope=user_default",
+            )
+            .await;
+        assert_eq!(form.status, 200);
+        // paging over users walks every user once
+        let mut seen = Vec::new();
+        let mut next = Some("/api/v1/users?limit=2".to_string());
+        while let Some(target) = next {
+            let page = sim.get(ACME, &target, &tok).await;
+            assert_eq!(page.status, 200);
+            for u in page.body["data"].as_array().unwrap() {
+                seen.push(u["name"].as_str().unwrap().to_string());
+            }
+            next = page.body["links"]["next"]["href"]
+                .as_str()
+                .map(|h| h.split_once("8080").unwrap().1.to_string());
+        }
+        let mut sorted = seen.clone();
+        sorted.sort_by_key(|s| s.to_lowercase());
+        assert_eq!(seen, sorted);
+        assert_eq!(seen.len(), 7);
+    }
+}
