@@ -107,9 +107,13 @@ fn lex(input: &str) -> Result<Vec<(usize, Tok)>, String> {
     Ok(out)
 }
 
+/// Deepest parenthesis nesting accepted (keeps the recursive parser's stack bounded).
+const MAX_DEPTH: usize = 32;
+
 struct Parser<'s> {
     toks: Vec<(usize, Tok)>,
     pos: usize,
+    depth: usize,
     schema: &'s Schema,
     end: usize,
 }
@@ -157,7 +161,14 @@ impl Parser<'_> {
             }
             Some(Tok::LParen) => {
                 self.pos += 1;
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(format!(
+                        "parentheses nested deeper than {MAX_DEPTH} at position {at}"
+                    ));
+                }
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(format!("expected ')' at position {}", self.at()));
                 }
@@ -229,7 +240,7 @@ pub fn parse(input: &str, schema: &Schema) -> Result<Filter, String> {
     }
     let toks = lex(input)?;
     let end = input.chars().count() + 1;
-    let mut p = Parser { toks, pos: 0, schema, end };
+    let mut p = Parser { toks, pos: 0, depth: 0, schema, end };
     let f = p.or()?;
     if p.pos < p.toks.len() {
         return Err(format!(
@@ -298,5 +309,9 @@ mod tests {
         assert!(e(r#"not (name eq "a")"#).contains("not"));
         assert!(e(r#"name xx "a""#).contains("unknown operator"));
         assert!(e("name eq \"a\" ; drop").contains("unexpected character ';'"));
+        let deep = format!("{}name eq \"a\"{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(e(&deep).contains("nested deeper"));
+        let ok = format!("{}name eq \"a\"{}", "(".repeat(32), ")".repeat(32));
+        assert!(parse(&ok, &S).is_ok());
     }
 }

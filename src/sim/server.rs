@@ -91,7 +91,7 @@ fn resolve_host(st: &State, name: &str) -> Option<HostKind> {
 /// Why a host is unknown, for the 404 detail.
 fn unknown_host(name: &str) -> String {
     match name.strip_suffix(&format!(".{DOMAIN}")) {
-        Some(_) if regions::of_host(name).is_none() => {
+        Some(prefix) if prefix.contains('.') && regions::of_host(name).is_none() => {
             format!("No such region in host {name}; regions are {}", regions::codes())
         }
         _ => format!("No tenant or service at host {name}"),
