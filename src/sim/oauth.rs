@@ -267,6 +267,10 @@ pub fn product_info() -> HResult {
             "productName": "Qlik Cloud",
             "copyrightYearRange": "1993-2026"
         },
-        "externalUrls": {"personalUpdateUrl": "", "serverHelpUrl": "https://help.qlik.com"}
+        "externalUrls": {
+            "personalHelpBaseUrl": "https://help.qlik.com",
+            "serverHelpBaseUrl": "https://help.qlik.com",
+            "qlikWebPageUrl": "https://www.qlik.com"
+        }
     }))
 }

@@ -174,11 +174,43 @@ fn listing(req: &Req, t: &Tenant, filter: Option<Filter>, allowed_sorts: &[&str]
     ok(&body)
 }
 
+/// Whether `f` mentions `status` anywhere / only `status`.
+fn status_terms(f: &Filter) -> (bool, bool) {
+    match f {
+        Filter::Cmp { attr, .. } => (*attr == "status", *attr == "status"),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            let ((a_any, a_only), (b_any, b_only)) = (status_terms(a), status_terms(b));
+            (a_any || b_any, a_only && b_only)
+        }
+    }
+}
+
+/// "Status terms must be grouped and applied to the whole query" (reference §4.5): every
+/// top-level `and` operand either has no status term or has nothing but status terms.
+fn status_grouped(f: &Filter) -> bool {
+    match f {
+        Filter::And(a, b) => status_grouped(a) && status_grouped(b),
+        other => {
+            let (any, only) = status_terms(other);
+            !any || only
+        }
+    }
+}
+
+/// Parses a users filter, with the status grouping rule.
+pub fn parse_filter(text: &str) -> Result<Filter, ApiError> {
+    let f = scim::parse(text, &FILTER).map_err(|e| bad(format!("Invalid filter: {e}")))?;
+    if !status_grouped(&f) {
+        return Err(bad(
+            "Invalid filter: status terms must be grouped and applied to the whole query, e.g. \
+             (name eq \"Bob\" or name eq \"Alice\") and (status eq \"active\" or status eq \"disabled\")",
+        ));
+    }
+    Ok(f)
+}
+
 pub fn list(req: &Req, t: &Tenant) -> HResult {
-    let filter = match req.q("filter") {
-        Some(f) => Some(scim::parse(f, &FILTER).map_err(|e| bad(format!("Invalid filter: {e}")))?),
-        None => None,
-    };
+    let filter = req.q("filter").map(parse_filter).transpose()?;
     listing(req, t, filter, SORT_FIELDS)
 }
 
@@ -478,4 +510,26 @@ pub fn ensure_bot(
     let id = user.id.clone();
     t.users.push(user);
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_terms_must_be_grouped() {
+        let ok = |f: &str| parse_filter(f).is_ok();
+        assert!(ok(r#"status eq "active""#));
+        assert!(ok(r#"status eq "active" or status eq "disabled""#));
+        assert!(ok(
+            r#"(name eq "Bob" or name eq "Alice") and (status eq "active" or status eq "disabled")"#
+        ));
+        assert!(ok(r#"name eq "Bob" and status eq "active""#));
+        assert!(ok(r#"name co "a" or email co "b""#));
+        assert!(!ok(
+            r#"name eq "Bob" or name eq "Alice" and (status eq "active" or status eq "disabled")"#
+        ));
+        assert!(!ok(r#"name eq "Bob" or status eq "active""#));
+        assert!(!ok(r#"(name eq "Bob" or status eq "active") and email co "x""#));
+    }
 }
