@@ -1,6 +1,18 @@
 //! `qops sim`: a Qlik Cloud (and later QSEoW) simulator, faithful to the wire.
 //!
 //! Interface used by the CLI and by `--sim`: [`SimOptions`], [`start`], [`RunningSim`].
+//!
+//! Layout: `server` (routing by Host, then faults, auth, rate limits, TenantAdmin checks),
+//! `state` (the world), `seed` (its start), one file per API (`oauth`, `tenants`, `licenses`,
+//! `users`, `roles`), and the shared mechanics `clock`, `limits`, `faults`, `paging`, `scim`,
+//! `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`.
+//!
+//! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25
+//! tenants) whose signed key every tenant's license overview shows; one region-level OAuth
+//! client per region; the source tenant `acme.us.qlik.localhost` with the default roles and
+//! users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin, SharedSpaceCreator), Carol
+//! Consumer (no roles), Dave Departed (disabled, Developer), Erin Invited (invited), Frank Data
+//! (DataAdmin); each OAuth client gets its bot user on first token.
 
 mod admin;
 mod clock;

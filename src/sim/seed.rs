@@ -17,6 +17,8 @@ pub const SOURCE_REGION: &str = "us";
 /// Tenants the seeded entitlement allows (the source tenant included).
 pub const TENANT_QUOTA: usize = 25;
 pub const PRODUCT: &str = "Qlik Cloud Enterprise";
+/// `iat` of the seeded license key (2023-11-14T22:13:20Z).
+const LICENSE_ISSUED_AT: i64 = 1_700_000_000;
 
 struct SeedUser {
     name: &'static str,
@@ -83,7 +85,8 @@ pub fn seed(opts: &SimOptions) -> State {
         license_number: format!("9999{}", ids.digits(12)),
         tenant_quota: TENANT_QUOTA,
     };
-    let license_key = sign_license_key(&license_signing_key, &claims, PRODUCT, now / 1000);
+    // A fixed issue time keeps the key identical for a given seed.
+    let license_key = sign_license_key(&license_signing_key, &claims, PRODUCT, LICENSE_ISSUED_AT);
     let entitlement = Entitlement {
         license_number: claims.license_number.clone(),
         license_key: license_key.clone(),
@@ -127,7 +130,8 @@ pub fn seed(opts: &SimOptions) -> State {
             picture: None,
             preferred_locale: None,
             preferred_zoneinfo: None,
-            invite_expiry: (su.status == "invited").then_some(now / 1000 + 7 * 24 * 3600),
+            invite_expiry: (su.status == "invited")
+                .then_some(now / 1000 + crate::wire::INVITE_LIFETIME_SECS),
             license: su.license,
             created_ms: at,
             updated_ms: at,
