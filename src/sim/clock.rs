@@ -29,7 +29,11 @@ impl Clock {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as SimMs)
             .unwrap_or(0);
-        Clock { start_wall_ms, start: Instant::now(), scale }
+        Clock {
+            start_wall_ms,
+            start: Instant::now(),
+            scale,
+        }
     }
 
     /// Now on the simulated time line.

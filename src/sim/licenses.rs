@@ -112,7 +112,10 @@ mod tests {
     #[test]
     fn license_keys_verify_only_with_the_right_secret() {
         let key = hmac::Key::new(hmac::HMAC_SHA256, b"secret");
-        let claims = LicenseClaims { license_number: "9999000000001204".into(), tenant_quota: 25 };
+        let claims = LicenseClaims {
+            license_number: "9999000000001204".into(),
+            tenant_quota: 25,
+        };
         let k = sign_license_key(&key, &claims, "Qlik Cloud", 1_700_000_000);
         assert_eq!(k.split('.').count(), 3);
         assert_eq!(verify_license_key(&key, &k), Some(claims));

@@ -107,14 +107,21 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
     if let Some(t) = state.tenant(&state.source_tenant_id) {
         env.insert("QLIK_TENANT".to_string(), t.host().to_string());
         env.insert("QLIK_REGION".to_string(), t.region.code.to_string());
-        if let Some(c) = state.region_clients.iter().find(|c| c.region.code == t.region.code) {
+        if let Some(c) = state
+            .region_clients
+            .iter()
+            .find(|c| c.region.code == t.region.code)
+        {
             env.insert("QLIK_CLIENT_ID".to_string(), c.client_id.clone());
             env.insert("QLIK_CLIENT_SECRET".to_string(), c.client_secret.clone());
         }
     }
     env.insert("QOPS_SIM".to_string(), url.clone());
     let faults = faults::Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed);
-    let app = server::router(Arc::new(server::App { state: Mutex::new(state), faults }));
+    let app = server::router(Arc::new(server::App {
+        state: Mutex::new(state),
+        faults,
+    }));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -123,5 +130,11 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
             })
             .await;
     });
-    Ok(RunningSim { url, addr, env, shutdown: Some(tx), task: Some(task) })
+    Ok(RunningSim {
+        url,
+        addr,
+        env,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
 }

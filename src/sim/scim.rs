@@ -16,7 +16,11 @@ pub enum Op {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
-    Cmp { attr: &'static str, op: Op, value: String },
+    Cmp {
+        attr: &'static str,
+        op: Op,
+        value: String,
+    },
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
 }
@@ -156,9 +160,9 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Filter, String> {
         let at = self.at();
         match self.peek().cloned() {
-            None => {
-                Err(format!("unexpected end of filter at position {at}; expected a comparison"))
-            }
+            None => Err(format!(
+                "unexpected end of filter at position {at}; expected a comparison"
+            )),
             Some(Tok::LParen) => {
                 self.pos += 1;
                 self.depth += 1;
@@ -176,9 +180,9 @@ impl Parser<'_> {
                 Ok(inner)
             }
             Some(Tok::RParen) => Err(format!("unexpected ')' at position {at}")),
-            Some(Tok::Str(s)) => {
-                Err(format!("expected an attribute name at position {at}, found string \"{s}\""))
-            }
+            Some(Tok::Str(s)) => Err(format!(
+                "expected an attribute name at position {at}, found string \"{s}\""
+            )),
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("not") => {
                 Err(format!("operator \"not\" is not supported (position {at})"))
             }
@@ -240,7 +244,13 @@ pub fn parse(input: &str, schema: &Schema) -> Result<Filter, String> {
     }
     let toks = lex(input)?;
     let end = input.chars().count() + 1;
-    let mut p = Parser { toks, pos: 0, depth: 0, schema, end };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+        schema,
+        end,
+    };
     let f = p.or()?;
     if p.pos < p.toks.len() {
         return Err(format!(
@@ -255,7 +265,10 @@ pub fn parse(input: &str, schema: &Schema) -> Result<Filter, String> {
 mod tests {
     use super::*;
 
-    const S: Schema = Schema { eq: &["id", "name", "status", "assignedRoles.name"], co: &["name"] };
+    const S: Schema = Schema {
+        eq: &["id", "name", "status", "assignedRoles.name"],
+        co: &["name"],
+    };
 
     fn item(attr: &str) -> Vec<String> {
         match attr {
@@ -281,7 +294,9 @@ mod tests {
             r#"(name eq "Bob" or name eq "Alice Admin") and (status eq "active" or status eq "disabled")"#
         ));
         // `and` binds tighter: false or (true and true)
-        assert!(m(r#"name eq "x" or name co "alice" and status eq "active""#));
+        assert!(m(
+            r#"name eq "x" or name co "alice" and status eq "active""#
+        ));
         // (false or true) and false
         assert!(!m(r#"(name eq "x" or name co "alice") and status eq "x""#));
         assert!(m(r#"name eq "a\"b" or id eq "1""#));
@@ -309,7 +324,11 @@ mod tests {
         assert!(e(r#"not (name eq "a")"#).contains("not"));
         assert!(e(r#"name xx "a""#).contains("unknown operator"));
         assert!(e("name eq \"a\" ; drop").contains("unexpected character ';'"));
-        let deep = format!("{}name eq \"a\"{}", "(".repeat(100_000), ")".repeat(100_000));
+        let deep = format!(
+            "{}name eq \"a\"{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         assert!(e(&deep).contains("nested deeper"));
         let ok = format!("{}name eq \"a\"{}", "(".repeat(32), ")".repeat(32));
         assert!(parse(&ok, &S).is_ok());

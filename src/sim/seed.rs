@@ -96,7 +96,11 @@ pub fn seed(opts: &SimOptions) -> State {
 
     let region_clients = REGIONS
         .iter()
-        .map(|region| RegionClient { region, client_id: ids.hex32(), client_secret: ids.secret() })
+        .map(|region| RegionClient {
+            region,
+            client_id: ids.hex32(),
+            client_secret: ids.secret(),
+        })
         .collect();
 
     let us = regions::by_code(SOURCE_REGION).unwrap_or(&REGIONS[0]);
@@ -115,8 +119,12 @@ pub fn seed(opts: &SimOptions) -> State {
     acme.license.valid_to_ms = now + 335 * 86_400_000;
     for (i, su) in USERS.iter().enumerate() {
         let at = created + (i as SimMs + 1) * 3_600_000;
-        let role_ids =
-            su.roles.iter().filter_map(|r| acme.role_by_name(r)).map(|r| r.id.clone()).collect();
+        let role_ids = su
+            .roles
+            .iter()
+            .filter_map(|r| acme.role_by_name(r))
+            .map(|r| r.id.clone())
+            .collect();
         let user = User {
             id: ids.object_id(),
             subject: format!("auth0|{}", ids.hex(24)),

@@ -85,14 +85,18 @@ fn resolve_host(st: &State, name: &str) -> Option<HostKind> {
             }
         }
     }
-    st.tenant_by_host(name).map(|t| HostKind::Tenant(t.id.clone()))
+    st.tenant_by_host(name)
+        .map(|t| HostKind::Tenant(t.id.clone()))
 }
 
 /// Why a host is unknown, for the 404 detail.
 fn unknown_host(name: &str) -> String {
     match name.strip_suffix(&format!(".{DOMAIN}")) {
         Some(prefix) if prefix.contains('.') && regions::of_host(name).is_none() => {
-            format!("No such region in host {name}; regions are {}", regions::codes())
+            format!(
+                "No such region in host {name}; regions are {}",
+                regions::codes()
+            )
         }
         _ => format!("No tenant or service at host {name}"),
     }
@@ -184,8 +188,11 @@ fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     let (route, methods) = route(&kind, &segs).ok_or_else(not_found)?;
     let method = req.method.as_str();
     if !methods.contains(&method) {
-        let api =
-            if matches!(route, Route::LicensesOverview) { Api::Licenses } else { Api::Generic };
+        let api = if matches!(route, Route::LicensesOverview) {
+            Api::Licenses
+        } else {
+            Api::Generic
+        };
         return Err(ApiError::http(api, 405)
             .detail(format!("{method} is not allowed on {}", req.path))
             .header("allow", methods.join(", ")));
@@ -205,18 +212,26 @@ fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     }
     let caller = oauth::authenticate(req, st, &target)?;
     let limit_host = match &kind {
-        HostKind::Tenant(id) => st.tenant(id).map(|t| t.host().to_string()).unwrap_or_default(),
+        HostKind::Tenant(id) => st
+            .tenant(id)
+            .map(|t| t.host().to_string())
+            .unwrap_or_default(),
         HostKind::Register(r) => r.register_host(DOMAIN),
     };
     let now = st.now();
     if let Err(wait_ms) =
-        st.limiter.check(&limit_host, caller.key(), Tier::of(method, &req.path), now)
+        st.limiter
+            .check(&limit_host, caller.key(), Tier::of(method, &req.path), now)
     {
         st.stats.rate_limited += 1;
         let secs = st.clock.real_secs_for(wait_ms);
-        return Err(ApiError::new(Api::Generic, 429, "HTTP-429", "API rate limit reached.")
-            .detail(format!("You need to wait {secs} seconds until limit is lifted."))
-            .header("retry-after", secs.to_string()));
+        return Err(
+            ApiError::new(Api::Generic, 429, "HTTP-429", "API rate limit reached.")
+                .detail(format!(
+                    "You need to wait {secs} seconds until limit is lifted."
+                ))
+                .header("retry-after", secs.to_string()),
+        );
     }
     match kind {
         HostKind::Register(region) => register_api(req, st, region, route),
@@ -268,7 +283,10 @@ fn tenant_api(
                 return Err(users::forbidden());
             }
             let State { tenants, ids, .. } = st;
-            let t = tenants.iter_mut().find(|t| t.id == tenant_id).ok_or_else(not_found)?;
+            let t = tenants
+                .iter_mut()
+                .find(|t| t.id == tenant_id)
+                .ok_or_else(not_found)?;
             match route {
                 Route::Users => users::create(req, t, now, ids),
                 Route::User(id) if method == "PATCH" => users::patch(req, t, &id, now),
@@ -300,13 +318,19 @@ mod tests {
 
     impl Answer {
         fn header(&self, name: &str) -> &str {
-            self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+            self.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
         }
     }
 
     impl Sim {
         fn new() -> Self {
-            Sim { st: seed::seed(&SimOptions::default()), faults: Faults::new(0, 0, 0.0, 1) }
+            Sim {
+                st: seed::seed(&SimOptions::default()),
+                faults: Faults::new(0, 0, 0.0, 1),
+            }
         }
 
         async fn call(
@@ -340,17 +364,28 @@ mod tests {
             };
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
             let body = if bytes.is_empty() {
                 Value::Null
             } else {
                 serde_json::from_slice(&bytes).unwrap()
             };
-            Answer { status, headers, body }
+            Answer {
+                status,
+                headers,
+                body,
+            }
         }
 
         fn client(&self, region: &str) -> (String, String) {
-            let c = self.st.region_clients.iter().find(|c| c.region.code == region).unwrap();
+            let c = self
+                .st
+                .region_clients
+                .iter()
+                .find(|c| c.region.code == region)
+                .unwrap();
             (c.client_id.clone(), c.client_secret.clone())
         }
 
@@ -368,8 +403,14 @@ mod tests {
         }
 
         async fn get(&mut self, host: &str, target: &str, token: &str) -> Answer {
-            self.call("GET", host, target, &[("authorization", &format!("Bearer {token}"))], "")
-                .await
+            self.call(
+                "GET",
+                host,
+                target,
+                &[("authorization", &format!("Bearer {token}"))],
+                "",
+            )
+            .await
         }
     }
 
@@ -396,7 +437,10 @@ mod tests {
         );
         let key = ov.body["licenseKey"].as_str().unwrap().to_string();
         // 3. register token, 4. create
-        let reg = sim.token(REG, "us").await.body["access_token"].as_str().unwrap().to_string();
+        let reg = sim.token(REG, "us").await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let auth = format!("Bearer {reg}");
         let created = sim
             .call(
@@ -419,34 +463,58 @@ mod tests {
         assert_eq!(b["createdByUser"], "");
         assert_eq!(b["enableAnalyticCreation"], false);
         let id = b["id"].as_str().unwrap().to_string();
-        assert_eq!(b["links"]["self"]["href"], format!("http://{REG}/api/v1/tenants/{id}"));
+        assert_eq!(
+            b["links"]["self"]["href"],
+            format!("http://{REG}/api/v1/tenants/{id}")
+        );
         // 5. token on the new tenant, 6. users/me
         let new_host = format!("{host}:8080");
-        let target =
-            sim.token(&new_host, "us").await.body["access_token"].as_str().unwrap().to_string();
+        let target = sim.token(&new_host, "us").await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let me = sim.get(&new_host, "/api/v1/users/me", &target).await;
         assert_eq!(me.status, 301);
         let loc = me.header("location").to_string();
-        assert!(loc.starts_with(&format!("http://{new_host}/api/v1/users/")), "{loc}");
-        let bot = sim.get(&new_host, &loc[loc.find("/api").unwrap()..], &target).await;
+        assert!(
+            loc.starts_with(&format!("http://{new_host}/api/v1/users/")),
+            "{loc}"
+        );
+        let bot = sim
+            .get(&new_host, &loc[loc.find("/api").unwrap()..], &target)
+            .await;
         assert_eq!(bot.status, 200);
         assert_eq!(bot.body["name"], "US OAuth Client");
         assert_eq!(bot.body["clientId"], client_id.as_str());
         assert_eq!(bot.body["tenantId"], id.as_str());
         assert_eq!(bot.body["roles"], json!(["TenantAdmin"]));
-        assert!(bot.body["subject"].as_str().unwrap().starts_with("qlikbot\\"));
+        assert!(bot.body["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("qlikbot\\"));
         // tokens are host-bound
-        assert_eq!(sim.get(&new_host, "/api/v1/users/me", &source).await.status, 401);
+        assert_eq!(
+            sim.get(&new_host, "/api/v1/users/me", &source).await.status,
+            401
+        );
         assert_eq!(sim.get(ACME, "/api/v1/users/me", &reg).await.status, 401);
         // tenants/me
         let tm = sim.get(&new_host, "/api/v1/tenants/me", &target).await;
         assert_eq!(tm.status, 302);
-        assert_eq!(tm.header("location"), format!("http://{new_host}/api/v1/tenants/{id}"));
+        assert_eq!(
+            tm.header("location"),
+            format!("http://{new_host}/api/v1/tenants/{id}")
+        );
         let stats = admin::stats(&sim.st).unwrap();
-        let bytes = axum::body::to_bytes(stats.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(stats.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let stats: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(stats["token_grants"][format!("{host} {client_id}")], 1);
-        assert_eq!(stats["token_grants"][format!("acme.us.qlik.localhost {client_id}")], 1);
+        assert_eq!(
+            stats["token_grants"][format!("acme.us.qlik.localhost {client_id}")],
+            1
+        );
     }
 
     #[tokio::test]
@@ -456,18 +524,40 @@ mod tests {
         assert_eq!(bare.status, 200);
         let tok = bare.body["access_token"].as_str().unwrap().to_string();
         // the bare address is the source tenant: same realm as acme
-        assert_eq!(sim.get(ACME, "/api/v1/users/actions/count", &tok).await.body["total"], 7);
+        assert_eq!(
+            sim.get(ACME, "/api/v1/users/actions/count", &tok)
+                .await
+                .body["total"],
+            7
+        );
         let me = sim.get("127.0.0.1:9", "/api/v1/users/me", &tok).await;
-        assert!(me.header("location").starts_with("http://127.0.0.1:9/api/v1/users/"));
-        assert_eq!(sim.get("nope.us.qlik.localhost", "/api/v1/users", &tok).await.status, 404);
+        assert!(me
+            .header("location")
+            .starts_with("http://127.0.0.1:9/api/v1/users/"));
+        assert_eq!(
+            sim.get("nope.us.qlik.localhost", "/api/v1/users", &tok)
+                .await
+                .status,
+            404
+        );
         let nf = sim.get(ACME, "/api/v1/nothing", &tok).await;
-        assert_eq!(nf.body, json!({"errors":[{"code":"HTTP-404","title":"Not Found"}]}));
+        assert_eq!(
+            nf.body,
+            json!({"errors":[{"code":"HTTP-404","title":"Not Found"}]})
+        );
         let na = sim.call("DELETE", ACME, "/api/v1/roles", &[], "").await;
         assert_eq!(na.status, 405);
         assert_eq!(na.header("allow"), "GET");
         let auth = format!("Bearer {tok}");
-        let bad =
-            sim.call("POST", ACME, "/api/v1/users", &[("authorization", &auth)], "{nope").await;
+        let bad = sim
+            .call(
+                "POST",
+                ACME,
+                "/api/v1/users",
+                &[("authorization", &auth)],
+                "{nope",
+            )
+            .await;
         assert_eq!(bad.status, 400);
         assert_eq!(bad.body["errors"][0]["status"], 400);
         assert!(bad.body["traceId"].is_string());
