@@ -603,4 +603,47 @@ mod tests {
         assert_eq!(seen, sorted);
         assert_eq!(seen.len(), 7);
     }
+
+    #[tokio::test]
+    async fn writes_over_budget_get_429_and_change_nothing() {
+        let mut sim = Sim::new();
+        let tok = sim.token(ACME, "us").await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let auth = format!("Bearer {tok}");
+        let me = sim.get(ACME, "/api/v1/users/me", &tok).await;
+        let path = me
+            .header("location")
+            .split_once("8080")
+            .unwrap()
+            .1
+            .to_string();
+        let budget = Tier::Tier2.budget();
+        for i in 0..budget {
+            let body =
+                json!([{"op": "replace", "path": "/name", "value": format!("n{i}")}]).to_string();
+            let r = sim
+                .call("PATCH", ACME, &path, &[("authorization", &auth)], &body)
+                .await;
+            assert_eq!(r.status, 204);
+        }
+        let body = json!([{"op": "replace", "path": "/name", "value": "over"}]).to_string();
+        let r = sim
+            .call("PATCH", ACME, &path, &[("authorization", &auth)], &body)
+            .await;
+        assert_eq!(r.status, 429);
+        let secs: u64 = r.header("retry-after").parse().unwrap();
+        assert!((1..=300).contains(&secs));
+        assert_eq!(r.body["errors"][0]["code"], "HTTP-429");
+        assert_eq!(r.body["errors"][0]["title"], "API rate limit reached.");
+        assert_eq!(
+            r.body["errors"][0]["detail"],
+            format!("You need to wait {secs} seconds until limit is lifted.")
+        );
+        // reads are another tier, and the refused write changed nothing
+        let u = sim.get(ACME, &path, &tok).await;
+        assert_eq!(u.body["name"], format!("n{}", budget - 1));
+        assert_eq!(sim.st.stats.rate_limited, 1);
+    }
 }
