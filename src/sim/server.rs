@@ -10,6 +10,7 @@ use super::request::{host_name, parse_query, Req};
 use super::state::State;
 use super::{admin, licenses, roles, tenants, users, DOMAIN};
 use crate::regions::{self, Region};
+use crate::wire;
 use axum::body::Body;
 use axum::extract::State as AxState;
 use axum::http::Request;
@@ -113,6 +114,8 @@ enum Route {
     TenantsMe,
     Tenant(String),
     LicensesOverview,
+    LicensesStatus,
+    LicensesSettings,
     Users,
     UsersMe,
     UsersCount,
@@ -154,6 +157,8 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             ["tenants", "me"] => Some((Route::TenantsMe, GET)),
             ["tenants", id] => Some((Route::Tenant(id.to_string()), &["GET", "PATCH"])),
             ["licenses", "overview"] => Some((Route::LicensesOverview, GET)),
+            ["licenses", "status"] => Some((Route::LicensesStatus, GET)),
+            ["licenses", "settings"] => Some((Route::LicensesSettings, &["GET", "PUT"])),
             ["users"] => Some((Route::Users, &["GET", "POST"])),
             ["users", "me"] => Some((Route::UsersMe, GET)),
             ["users", "actions", "count"] => Some((Route::UsersCount, GET)),
@@ -188,7 +193,10 @@ fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     let (route, methods) = route(&kind, &segs).ok_or_else(not_found)?;
     let method = req.method.as_str();
     if !methods.contains(&method) {
-        let api = if matches!(route, Route::LicensesOverview) {
+        let api = if matches!(
+            route,
+            Route::LicensesOverview | Route::LicensesStatus | Route::LicensesSettings
+        ) {
             Api::Licenses
         } else {
             Api::Generic
@@ -271,6 +279,21 @@ fn tenant_api(
             tenants::patch(req, st, tenant_id, &id)
         }
         Route::LicensesOverview => licenses::overview(req, t),
+        Route::LicensesStatus => licenses::status(t),
+        Route::LicensesSettings if method == "GET" => licenses::settings(t),
+        Route::LicensesSettings => {
+            if !admin {
+                return Err(ApiError::new(
+                    Api::Licenses,
+                    403,
+                    wire::LICENSES_FORBIDDEN_CODE,
+                    "Forbidden",
+                )
+                .detail("The caller needs the TenantAdmin role"));
+            }
+            let t = st.tenant_mut(tenant_id).ok_or_else(not_found)?;
+            licenses::put_settings(req, t)
+        }
         Route::Users if method == "GET" => users::list(req, t),
         Route::UsersMe => users::me(req, &user_id),
         Route::UsersCount => users::count(t),

@@ -87,6 +87,9 @@ pub struct TenantLicense {
     pub valid_from_ms: SimMs,
     pub valid_to_ms: SimMs,
     pub updated_ms: SimMs,
+    /// `PUT /api/v1/licenses/settings`
+    pub auto_assign_professional: bool,
+    pub auto_assign_analyzer: bool,
 }
 
 pub struct Tenant {

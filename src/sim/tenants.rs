@@ -95,6 +95,8 @@ pub fn new_tenant(
             valid_from_ms: now - 30 * 86_400_000,
             valid_to_ms: now + 335 * 86_400_000,
             updated_ms: now,
+            auto_assign_professional: false,
+            auto_assign_analyzer: false,
         },
         users: Vec::new(),
     }
