@@ -71,3 +71,8 @@ pub const TENANT_ALIAS_SUBDOMAIN_LEN: std::ops::RangeInclusive<usize> = 3..=63;
 
 /// Invitations (POST /users with status invited, PATCH renew /inviteExpiry) last 7 days.
 pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+
+/// Licenses error codes for a bad settings body and a non-admin PUT are not documented
+/// (documented ones: LICENSES-011, LICENSES-016); these are ours.
+pub const LICENSES_BAD_REQUEST_CODE: &str = "LICENSES-001";
+pub const LICENSES_FORBIDDEN_CODE: &str = "LICENSES-003";

@@ -30,7 +30,7 @@ pub fn state(st: &State) -> HResult {
     let clients: Vec<Value> = st
         .region_clients
         .iter()
-        .map(|c| json!({"region": c.region.code, "clientId": c.client_id}))
+        .map(|c| json!({"region": c.region.code, "clientId": c.client_id, "clientSecret": c.client_secret}))
         .collect();
     let entitlements: Vec<Value> = st
         .entitlements

@@ -7,6 +7,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// Milliseconds since the Unix epoch on the simulated time line.
 pub type SimMs = i64;
 
+/// The fastest clock accepted (one real second is then 11.6 sim days); keeps sums far from
+/// overflow.
+pub const MAX_SCALE: f64 = 1e6;
+
 #[derive(Debug, Clone)]
 pub struct Clock {
     start_wall_ms: SimMs,
@@ -16,17 +20,26 @@ pub struct Clock {
 
 impl Clock {
     pub fn new(time_scale: f64) -> Self {
-        let scale = if time_scale.is_finite() && time_scale > 0.0 { time_scale } else { 1.0 };
+        let scale = if time_scale.is_finite() && time_scale > 0.0 {
+            time_scale.min(MAX_SCALE)
+        } else {
+            1.0
+        };
         let start_wall_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as SimMs)
             .unwrap_or(0);
-        Clock { start_wall_ms, start: Instant::now(), scale }
+        Clock {
+            start_wall_ms,
+            start: Instant::now(),
+            scale,
+        }
     }
 
     /// Now on the simulated time line.
     pub fn now_ms(&self) -> SimMs {
-        self.start_wall_ms + (self.start.elapsed().as_secs_f64() * 1000.0 * self.scale) as SimMs
+        self.start_wall_ms
+            .saturating_add((self.start.elapsed().as_secs_f64() * 1000.0 * self.scale) as SimMs)
     }
 
     pub fn scale(&self) -> f64 {

@@ -53,8 +53,10 @@ impl ApiError {
 
     /// `HTTP-<status>` with the standard reason phrase.
     pub fn http(api: Api, status: u16) -> Self {
-        let title =
-            StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+        let title = StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error");
         ApiError::new(api, status, format!("HTTP-{status}"), title)
     }
 
@@ -132,7 +134,11 @@ impl ApiError {
 
 pub fn json_response(status: u16, body: &Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string())
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.to_string(),
+    )
         .into_response()
 }
 
@@ -177,6 +183,9 @@ mod tests {
         assert_eq!(l["error"], "Not found");
         assert!(l.get("traceId").is_none());
         let g = ApiError::http(Api::Generic, 405).body("t");
-        assert_eq!(g, json!({"errors":[{"code":"HTTP-405","title":"Method Not Allowed"}]}));
+        assert_eq!(
+            g,
+            json!({"errors":[{"code":"HTTP-405","title":"Method Not Allowed"}]})
+        );
     }
 }

@@ -13,7 +13,11 @@ pub struct Faults {
 
 impl Faults {
     pub fn new(latency_ms: u64, jitter_ms: u64, rate: f64, seed: u64) -> Self {
-        let rate = if rate.is_finite() { rate.clamp(0.0, 1.0) } else { 0.0 };
+        let rate = if rate.is_finite() {
+            rate.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         Faults {
             latency_ms,
             jitter_ms,
@@ -27,7 +31,10 @@ impl Faults {
         let jitter = if self.jitter_ms == 0 {
             0
         } else {
-            self.rng.lock().unwrap_or_else(|e| e.into_inner()).u64(0..=self.jitter_ms)
+            self.rng
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .u64(0..=self.jitter_ms)
         };
         Duration::from_millis(self.latency_ms.saturating_add(jitter))
     }

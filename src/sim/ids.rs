@@ -11,11 +11,15 @@ const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 impl Ids {
     pub fn new(seed: u64) -> Self {
-        Ids { rng: fastrand::Rng::with_seed(seed) }
+        Ids {
+            rng: fastrand::Rng::with_seed(seed),
+        }
     }
 
     fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
-        (0..n).map(|_| alphabet[self.rng.usize(..alphabet.len())] as char).collect()
+        (0..n)
+            .map(|_| alphabet[self.rng.usize(..alphabet.len())] as char)
+            .collect()
     }
 
     pub fn hex(&mut self, n: usize) -> String {
@@ -71,7 +75,9 @@ mod tests {
         assert!(id.bytes().all(|c| URL_SAFE.contains(&c)));
         let name = a.tenant_name();
         assert_eq!(name.len(), 15);
-        assert!(name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         assert_eq!(a.object_id().len(), 24);
         assert!(a.secret().len() >= 60);
     }

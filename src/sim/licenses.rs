@@ -4,9 +4,10 @@
 //! signed with the simulator's secret; the payload names the license number and tenant quota.
 
 use super::clock::{iso, iso_date};
-use super::errors::{ok, HResult};
+use super::errors::{ok, Api, ApiError, HResult};
 use super::request::Req;
 use super::state::Tenant;
+use crate::wire;
 use base64::Engine as _;
 use ring::hmac;
 use serde_json::{json, Value};
@@ -105,6 +106,70 @@ pub fn overview(_req: &Req, t: &Tenant) -> HResult {
     ok(&overview_json(t))
 }
 
+/// GET /api/v1/licenses/status
+pub fn status(t: &Tenant) -> HResult {
+    let l = &t.license;
+    ok(&json!({
+        "type": "Signed",
+        "trial": false,
+        "valid": format!("{}/{}", iso_date(l.valid_from_ms), iso_date(l.valid_to_ms)),
+        "origin": "Internal",
+        "status": "Ok",
+        "product": l.product,
+        "deactivated": false,
+        "extensionStatus": "Unavailable",
+    }))
+}
+
+fn settings_json(t: &Tenant) -> Value {
+    json!({
+        "autoAssignProfessional": t.license.auto_assign_professional,
+        "autoAssignAnalyzer": t.license.auto_assign_analyzer,
+    })
+}
+
+/// GET /api/v1/licenses/settings
+pub fn settings(t: &Tenant) -> HResult {
+    ok(&settings_json(t))
+}
+
+/// PUT /api/v1/licenses/settings (TenantAdmin): both fields optional booleans; 200 with the
+/// resulting settings.
+pub fn put_settings(req: &Req, t: &mut Tenant) -> HResult {
+    let bad = |detail: String| {
+        ApiError::new(
+            Api::Licenses,
+            400,
+            wire::LICENSES_BAD_REQUEST_CODE,
+            "Bad request",
+        )
+        .detail(detail)
+    };
+    let body = req.json().map_err(bad)?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| bad("The body must be a JSON object".into()))?;
+    let mut next = (
+        t.license.auto_assign_professional,
+        t.license.auto_assign_analyzer,
+    );
+    for (key, value) in obj {
+        let v = value
+            .as_bool()
+            .ok_or_else(|| bad(format!("{key} must be a boolean")))?;
+        match key.as_str() {
+            "autoAssignProfessional" => next.0 = v,
+            "autoAssignAnalyzer" => next.1 = v,
+            _ => return Err(bad(format!("Unknown setting \"{key}\""))),
+        }
+    }
+    (
+        t.license.auto_assign_professional,
+        t.license.auto_assign_analyzer,
+    ) = next;
+    ok(&settings_json(t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +177,10 @@ mod tests {
     #[test]
     fn license_keys_verify_only_with_the_right_secret() {
         let key = hmac::Key::new(hmac::HMAC_SHA256, b"secret");
-        let claims = LicenseClaims { license_number: "9999000000001204".into(), tenant_quota: 25 };
+        let claims = LicenseClaims {
+            license_number: "9999000000001204".into(),
+            tenant_quota: 25,
+        };
         let k = sign_license_key(&key, &claims, "Qlik Cloud", 1_700_000_000);
         assert_eq!(k.split('.').count(), 3);
         assert_eq!(verify_license_key(&key, &k), Some(claims));

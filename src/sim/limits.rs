@@ -65,7 +65,10 @@ impl RateLimiter {
         budget: usize,
         now: SimMs,
     ) -> Result<(), SimMs> {
-        let w = self.windows.entry((host.to_string(), caller.to_string(), tier)).or_default();
+        let w = self
+            .windows
+            .entry((host.to_string(), caller.to_string(), tier))
+            .or_default();
         while w.front().is_some_and(|&t| t + WINDOW_MS <= now) {
             w.pop_front();
         }
@@ -89,7 +92,10 @@ mod tests {
         assert_eq!(Tier::UsersFilter.budget(), 1000);
         assert_eq!(Tier::of("GET", "/api/v1/users"), Tier::Tier1);
         assert_eq!(Tier::of("PATCH", "/api/v1/users/x"), Tier::Tier2);
-        assert_eq!(Tier::of("POST", "/api/v1/users/actions/filter"), Tier::UsersFilter);
+        assert_eq!(
+            Tier::of("POST", "/api/v1/users/actions/filter"),
+            Tier::UsersFilter
+        );
     }
 
     #[test]
@@ -97,16 +103,32 @@ mod tests {
         let mut l = RateLimiter::default();
         let t0 = 1_000_000;
         for i in 0..3 {
-            assert!(l.check_budget("h", "u", Tier::Tier2, 3, t0 + i * 10_000).is_ok());
+            assert!(l
+                .check_budget("h", "u", Tier::Tier2, 3, t0 + i * 10_000)
+                .is_ok());
         }
         // full: the oldest (t0) leaves at t0 + 300 s
-        assert_eq!(l.check_budget("h", "u", Tier::Tier2, 3, t0 + 100_000), Err(200_000));
+        assert_eq!(
+            l.check_budget("h", "u", Tier::Tier2, 3, t0 + 100_000),
+            Err(200_000)
+        );
         // other caller, other tier, other host are independent
-        assert!(l.check_budget("h", "v", Tier::Tier2, 3, t0 + 100_000).is_ok());
-        assert!(l.check_budget("h", "u", Tier::Tier1, 3, t0 + 100_000).is_ok());
-        assert!(l.check_budget("g", "u", Tier::Tier2, 3, t0 + 100_000).is_ok());
+        assert!(l
+            .check_budget("h", "v", Tier::Tier2, 3, t0 + 100_000)
+            .is_ok());
+        assert!(l
+            .check_budget("h", "u", Tier::Tier1, 3, t0 + 100_000)
+            .is_ok());
+        assert!(l
+            .check_budget("g", "u", Tier::Tier2, 3, t0 + 100_000)
+            .is_ok());
         // refused requests were not recorded; at t0+300s exactly the first one has left
-        assert!(l.check_budget("h", "u", Tier::Tier2, 3, t0 + 300_000).is_ok());
-        assert_eq!(l.check_budget("h", "u", Tier::Tier2, 3, t0 + 300_000), Err(10_000));
+        assert!(l
+            .check_budget("h", "u", Tier::Tier2, 3, t0 + 300_000)
+            .is_ok());
+        assert_eq!(
+            l.check_budget("h", "u", Tier::Tier2, 3, t0 + 300_000),
+            Err(10_000)
+        );
     }
 }

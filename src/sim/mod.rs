@@ -1,6 +1,18 @@
 //! `qops sim`: a Qlik Cloud (and later QSEoW) simulator, faithful to the wire.
 //!
 //! Interface used by the CLI and by `--sim`: [`SimOptions`], [`start`], [`RunningSim`].
+//!
+//! Layout: `server` (routing by Host, then faults, auth, rate limits, TenantAdmin checks),
+//! `state` (the world), `seed` (its start), one file per API (`oauth`, `tenants`, `licenses`,
+//! `users`, `roles`), and the shared mechanics `clock`, `limits`, `faults`, `paging`, `scim`,
+//! `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`.
+//!
+//! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25
+//! tenants) whose signed key every tenant's license overview shows; one region-level OAuth
+//! client per region; the source tenant `acme.us.qlik.localhost` with the default roles and
+//! users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin, SharedSpaceCreator), Carol
+//! Consumer (no roles), Dave Departed (disabled, Developer), Erin Invited (invited), Frank Data
+//! (DataAdmin); each OAuth client gets its bot user on first token.
 
 mod admin;
 mod clock;
@@ -95,14 +107,21 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
     if let Some(t) = state.tenant(&state.source_tenant_id) {
         env.insert("QLIK_TENANT".to_string(), t.host().to_string());
         env.insert("QLIK_REGION".to_string(), t.region.code.to_string());
-        if let Some(c) = state.region_clients.iter().find(|c| c.region.code == t.region.code) {
+        if let Some(c) = state
+            .region_clients
+            .iter()
+            .find(|c| c.region.code == t.region.code)
+        {
             env.insert("QLIK_CLIENT_ID".to_string(), c.client_id.clone());
             env.insert("QLIK_CLIENT_SECRET".to_string(), c.client_secret.clone());
         }
     }
     env.insert("QOPS_SIM".to_string(), url.clone());
     let faults = faults::Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed);
-    let app = server::router(Arc::new(server::App { state: Mutex::new(state), faults }));
+    let app = server::router(Arc::new(server::App {
+        state: Mutex::new(state),
+        faults,
+    }));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -111,5 +130,11 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
             })
             .await;
     });
-    Ok(RunningSim { url, addr, env, shutdown: Some(tx), task: Some(task) })
+    Ok(RunningSim {
+        url,
+        addr,
+        env,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
 }

@@ -44,8 +44,13 @@ fn token_error(status: u16, detail: impl Into<String>) -> ApiError {
 }
 
 pub fn unauthorized(detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Generic, 401, wire::UNAUTHORIZED_CODE, wire::UNAUTHORIZED_TITLE)
-        .detail(detail)
+    ApiError::new(
+        Api::Generic,
+        401,
+        wire::UNAUTHORIZED_CODE,
+        wire::UNAUTHORIZED_TITLE,
+    )
+    .detail(detail)
 }
 
 pub fn tenant_disabled() -> ApiError {
@@ -60,14 +65,19 @@ pub fn tenant_disabled() -> ApiError {
 
 /// The request's token parameters, from the body (JSON or form) and HTTP Basic.
 fn token_params(req: &Req) -> Result<Value, ApiError> {
-    let ctype = req.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let ctype = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let empty = req.body.iter().all(|b| b.is_ascii_whitespace());
     let mut params = if empty {
         json!({})
     } else if ctype.contains("application/x-www-form-urlencoded") {
         let text = String::from_utf8_lossy(&req.body);
-        let map: serde_json::Map<String, Value> =
-            parse_query(text.trim()).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let map: serde_json::Map<String, Value> = parse_query(text.trim())
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
         Value::Object(map)
     } else {
         serde_json::from_slice::<Value>(&req.body)
@@ -141,7 +151,12 @@ pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
                     ),
                 ));
             }
-            (Realm::Register(region.code), region.register_host(super::DOMAIN), None, None)
+            (
+                Realm::Register(region.code),
+                region.register_host(super::DOMAIN),
+                None,
+                None,
+            )
         }
         Target::Tenant(id) => {
             let t = st
@@ -184,11 +199,22 @@ pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
         "jti": jti,
     });
     let access_token = sign_jwt(&st.token_signing_key, &payload);
+    if st.tokens.len() >= 10_000 {
+        st.tokens.retain(|_, t| t.expires_ms > now);
+    }
     st.tokens.insert(
         access_token.clone(),
-        Token { realm, client_id: client_id.clone(), user_id, expires_ms: expires },
+        Token {
+            realm,
+            client_id: client_id.clone(),
+            user_id,
+            expires_ms: expires,
+        },
     );
-    *st.stats.token_grants.entry(format!("{host} {client_id}")).or_insert(0) += 1;
+    *st.stats
+        .token_grants
+        .entry(format!("{host} {client_id}"))
+        .or_insert(0) += 1;
     ok(&json!({
         "access_token": access_token,
         "token_type": wire::TOKEN_TYPE,
@@ -200,8 +226,9 @@ pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
 
 /// Checks the Bearer token of an API call against `target`.
 pub fn authenticate(req: &Req, st: &State, target: &Target) -> Result<Caller, ApiError> {
-    let auth =
-        req.header("authorization").ok_or_else(|| unauthorized("Missing Authorization header"))?;
+    let auth = req
+        .header("authorization")
+        .ok_or_else(|| unauthorized("Missing Authorization header"))?;
     let (scheme, tok) = auth
         .trim()
         .split_once(' ')
@@ -209,7 +236,10 @@ pub fn authenticate(req: &Req, st: &State, target: &Target) -> Result<Caller, Ap
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(unauthorized("Expected a Bearer token"));
     }
-    let t = st.tokens.get(tok.trim()).ok_or_else(|| unauthorized("Invalid token"))?;
+    let t = st
+        .tokens
+        .get(tok.trim())
+        .ok_or_else(|| unauthorized("Invalid token"))?;
     let here = match target {
         Target::Register(r) => Realm::Register(r.code),
         Target::Tenant(id) => Realm::Tenant(id.clone()),
@@ -221,16 +251,23 @@ pub fn authenticate(req: &Req, st: &State, target: &Target) -> Result<Caller, Ap
         return Err(unauthorized("The token has expired"));
     }
     if let Target::Tenant(id) = target {
-        let tenant = st.tenant(id).ok_or_else(|| unauthorized("Unknown tenant"))?;
+        let tenant = st
+            .tenant(id)
+            .ok_or_else(|| unauthorized("Unknown tenant"))?;
         if tenant.status != "active" {
             return Err(tenant_disabled());
         }
         let user = t.user_id.as_deref().and_then(|u| tenant.user(u));
         if user.is_none_or(|u| u.status != "active") {
-            return Err(unauthorized("The token's user no longer exists or is not active"));
+            return Err(unauthorized(
+                "The token's user no longer exists or is not active",
+            ));
         }
     }
-    Ok(Caller { client_id: t.client_id.clone(), user_id: t.user_id.clone() })
+    Ok(Caller {
+        client_id: t.client_id.clone(),
+        user_id: t.user_id.clone(),
+    })
 }
 
 /// GET /.well-known/oauth-authorization-server
@@ -264,6 +301,10 @@ pub fn product_info() -> HResult {
             "productName": "Qlik Cloud",
             "copyrightYearRange": "1993-2026"
         },
-        "externalUrls": {"personalUpdateUrl": "", "serverHelpUrl": "https://help.qlik.com"}
+        "externalUrls": {
+            "personalHelpBaseUrl": "https://help.qlik.com",
+            "serverHelpBaseUrl": "https://help.qlik.com",
+            "qlikWebPageUrl": "https://www.qlik.com"
+        }
     }))
 }

@@ -31,7 +31,11 @@ pub fn parse(req: &Req, default: usize, max: usize) -> Result<PageReq, String> {
         None => default,
         Some(s) => match s.trim().parse::<i64>() {
             Ok(n) if n >= 1 && n as usize <= max => n as usize,
-            _ => return Err(format!("limit must be an integer between 1 and {max}, got \"{s}\"")),
+            _ => {
+                return Err(format!(
+                    "limit must be an integer between 1 and {max}, got \"{s}\""
+                ))
+            }
         },
     };
     let start = match (req.q("next"), req.q("prev")) {
@@ -73,11 +77,17 @@ pub fn links(req: &Req, p: PageReq, total: usize) -> Value {
     let mut links = Map::new();
     links.insert("self".into(), json!({"href": href(req, None)}));
     if p.start.saturating_add(p.limit) < total {
-        links.insert("next".into(), json!({"href": href(req, Some(("next", p.start + p.limit)))}));
+        links.insert(
+            "next".into(),
+            json!({"href": href(req, Some(("next", p.start + p.limit)))}),
+        );
     }
     if p.start > 0 {
         let prev = p.start.saturating_sub(p.limit).min(total.saturating_sub(1));
-        links.insert("prev".into(), json!({"href": href(req, Some(("prev", prev)))}));
+        links.insert(
+            "prev".into(),
+            json!({"href": href(req, Some(("prev", prev)))}),
+        );
     }
     Value::Object(links)
 }
@@ -120,13 +130,22 @@ mod tests {
         let r2 = req(next.split_once('?').unwrap().1);
         let p2 = parse(&r2, 20, 100).unwrap();
         assert_eq!(p2.start, 20);
-        let r3 =
-            req(links(&r2, p2, 45)["next"]["href"].as_str().unwrap().split_once('?').unwrap().1);
+        let r3 = req(links(&r2, p2, 45)["next"]["href"]
+            .as_str()
+            .unwrap()
+            .split_once('?')
+            .unwrap()
+            .1);
         let p3 = parse(&r3, 20, 100).unwrap();
         assert_eq!(slice(&items, p3), &items[40..45]);
         let l3 = links(&r3, p3, 45);
         assert!(l3.get("next").is_none());
-        let back = req(l3["prev"]["href"].as_str().unwrap().split_once('?').unwrap().1);
+        let back = req(l3["prev"]["href"]
+            .as_str()
+            .unwrap()
+            .split_once('?')
+            .unwrap()
+            .1);
         assert_eq!(parse(&back, 20, 100).unwrap().start, 20);
     }
 

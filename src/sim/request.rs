@@ -32,7 +32,10 @@ impl Req {
 
     /// The first value of query parameter `name`.
     pub fn q(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -119,7 +122,11 @@ pub fn encode(s: &str) -> String {
 
 /// Builds `a=1&b=x%20y`.
 pub fn build_query(pairs: &[(String, String)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[cfg(test)]
@@ -134,7 +141,10 @@ mod tests {
         assert_eq!(q[3].1, "%zz");
         assert_eq!(q[4].1, "%4");
         assert_eq!(parse_query(&build_query(&q)), q);
-        assert_eq!(host_name("Acme.US.qlik.localhost:8080"), "acme.us.qlik.localhost");
+        assert_eq!(
+            host_name("Acme.US.qlik.localhost:8080"),
+            "acme.us.qlik.localhost"
+        );
         assert_eq!(host_name("127.0.0.1:80"), "127.0.0.1");
         assert_eq!(host_name("[::1]:80"), "::1");
     }

@@ -16,26 +16,59 @@ pub const DEFAULT_ROLES: &[(&str, &str, &str)] = &[
         "admin",
         "Manages the tenant: users, roles, licenses, identity providers and settings.",
     ),
-    ("AnalyticsAdmin", "admin", "Manages analytics content and spaces across the tenant."),
-    ("DataAdmin", "admin", "Manages data content and data spaces across the tenant."),
+    (
+        "AnalyticsAdmin",
+        "admin",
+        "Manages analytics content and spaces across the tenant.",
+    ),
+    (
+        "DataAdmin",
+        "admin",
+        "Manages data content and data spaces across the tenant.",
+    ),
     ("AuditAdmin", "admin", "Views and exports the audit log."),
     ("Developer", "user", "Legacy role: creates API keys."),
     ("SharedSpaceCreator", "user", "Creates shared spaces."),
     ("ManagedSpaceCreator", "user", "Creates managed spaces."),
     ("DataSpaceCreator", "user", "Creates data spaces."),
-    ("PrivateAnalyticsContentCreator", "user", "Creates analytics content in personal spaces."),
-    ("DataServicesContributor", "user", "Uses data services such as data integration."),
+    (
+        "PrivateAnalyticsContentCreator",
+        "user",
+        "Creates analytics content in personal spaces.",
+    ),
+    (
+        "DataServicesContributor",
+        "user",
+        "Uses data services such as data integration.",
+    ),
     ("AutomationCreator", "user", "Creates and runs automations."),
-    ("AutomlExperimentContributor", "user", "Creates ML experiments."),
-    ("AutomlDeploymentContributor", "user", "Creates ML deployments."),
-    ("CollaborationPlatformUser", "user", "Uses collaboration features."),
+    (
+        "AutomlExperimentContributor",
+        "user",
+        "Creates ML experiments.",
+    ),
+    (
+        "AutomlDeploymentContributor",
+        "user",
+        "Creates ML deployments.",
+    ),
+    (
+        "CollaborationPlatformUser",
+        "user",
+        "Uses collaboration features.",
+    ),
 ];
 
 /// A stable 24-hex role id, derived from the tenant id and role name.
 pub fn role_id(tenant_id: &str, name: &str) -> String {
-    let d =
-        ring::digest::digest(&ring::digest::SHA256, format!("role:{tenant_id}:{name}").as_bytes());
-    d.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect()
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("role:{tenant_id}:{name}").as_bytes(),
+    );
+    d.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn default_roles(tenant_id: &str, now: SimMs) -> Vec<Role> {
@@ -74,8 +107,10 @@ pub fn role_json(req: &Req, t: &Tenant, r: &Role) -> Value {
     })
 }
 
-pub const FILTER: Schema =
-    Schema { eq: &["id", "name", "type", "level", "description"], co: &["name", "description"] };
+pub const FILTER: Schema = Schema {
+    eq: &["id", "name", "type", "level", "description"],
+    co: &["name", "description"],
+};
 
 fn bad(detail: String) -> ApiError {
     ApiError::new(Api::Roles, 400, wire::ROLES_BAD_REQUEST_CODE, "Bad request").detail(detail)
@@ -102,9 +137,18 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
             _ => r.name.to_lowercase(),
         }
     };
-    if !["name", "id", "_id", "type", "level", "description", "createdAt", "lastUpdatedAt"]
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(field))
+    if ![
+        "name",
+        "id",
+        "_id",
+        "type",
+        "level",
+        "description",
+        "createdAt",
+        "lastUpdatedAt",
+    ]
+    .iter()
+    .any(|f| f.eq_ignore_ascii_case(field))
     {
         return Err(bad(format!("Invalid sort field \"{field}\"")));
     }
@@ -128,10 +172,15 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
     if desc {
         items.reverse();
     }
-    let data: Vec<Value> =
-        paging::slice(&items, page).iter().map(|r| role_json(req, t, r)).collect();
+    let data: Vec<Value> = paging::slice(&items, page)
+        .iter()
+        .map(|r| role_json(req, t, r))
+        .collect();
     let mut body = json!({"data": data, "links": paging::links(req, page, items.len())});
-    if req.q("totalResults").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+    if req
+        .q("totalResults")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
         body["totalResults"] = json!(items.len());
     }
     ok(&body)
@@ -140,8 +189,10 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
 pub fn get(req: &Req, t: &Tenant, id: &str) -> HResult {
     match t.role(id) {
         Some(r) => ok(&role_json(req, t, r)),
-        None => Err(ApiError::new(Api::Roles, 404, wire::ROLES_NOT_FOUND_CODE, "Not found")
-            .detail(format!("Role {id} not found"))),
+        None => Err(
+            ApiError::new(Api::Roles, 404, wire::ROLES_NOT_FOUND_CODE, "Not found")
+                .detail(format!("Role {id} not found")),
+        ),
     }
 }
 

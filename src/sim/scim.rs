@@ -16,7 +16,11 @@ pub enum Op {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
-    Cmp { attr: &'static str, op: Op, value: String },
+    Cmp {
+        attr: &'static str,
+        op: Op,
+        value: String,
+    },
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
 }
@@ -107,9 +111,13 @@ fn lex(input: &str) -> Result<Vec<(usize, Tok)>, String> {
     Ok(out)
 }
 
+/// Deepest parenthesis nesting accepted (keeps the recursive parser's stack bounded).
+const MAX_DEPTH: usize = 32;
+
 struct Parser<'s> {
     toks: Vec<(usize, Tok)>,
     pos: usize,
+    depth: usize,
     schema: &'s Schema,
     end: usize,
 }
@@ -152,12 +160,19 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Filter, String> {
         let at = self.at();
         match self.peek().cloned() {
-            None => {
-                Err(format!("unexpected end of filter at position {at}; expected a comparison"))
-            }
+            None => Err(format!(
+                "unexpected end of filter at position {at}; expected a comparison"
+            )),
             Some(Tok::LParen) => {
                 self.pos += 1;
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(format!(
+                        "parentheses nested deeper than {MAX_DEPTH} at position {at}"
+                    ));
+                }
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(format!("expected ')' at position {}", self.at()));
                 }
@@ -165,9 +180,9 @@ impl Parser<'_> {
                 Ok(inner)
             }
             Some(Tok::RParen) => Err(format!("unexpected ')' at position {at}")),
-            Some(Tok::Str(s)) => {
-                Err(format!("expected an attribute name at position {at}, found string \"{s}\""))
-            }
+            Some(Tok::Str(s)) => Err(format!(
+                "expected an attribute name at position {at}, found string \"{s}\""
+            )),
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("not") => {
                 Err(format!("operator \"not\" is not supported (position {at})"))
             }
@@ -229,7 +244,13 @@ pub fn parse(input: &str, schema: &Schema) -> Result<Filter, String> {
     }
     let toks = lex(input)?;
     let end = input.chars().count() + 1;
-    let mut p = Parser { toks, pos: 0, schema, end };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+        schema,
+        end,
+    };
     let f = p.or()?;
     if p.pos < p.toks.len() {
         return Err(format!(
@@ -244,7 +265,10 @@ pub fn parse(input: &str, schema: &Schema) -> Result<Filter, String> {
 mod tests {
     use super::*;
 
-    const S: Schema = Schema { eq: &["id", "name", "status", "assignedRoles.name"], co: &["name"] };
+    const S: Schema = Schema {
+        eq: &["id", "name", "status", "assignedRoles.name"],
+        co: &["name"],
+    };
 
     fn item(attr: &str) -> Vec<String> {
         match attr {
@@ -270,7 +294,9 @@ mod tests {
             r#"(name eq "Bob" or name eq "Alice Admin") and (status eq "active" or status eq "disabled")"#
         ));
         // `and` binds tighter: false or (true and true)
-        assert!(m(r#"name eq "x" or name co "alice" and status eq "active""#));
+        assert!(m(
+            r#"name eq "x" or name co "alice" and status eq "active""#
+        ));
         // (false or true) and false
         assert!(!m(r#"(name eq "x" or name co "alice") and status eq "x""#));
         assert!(m(r#"name eq "a\"b" or id eq "1""#));
@@ -298,5 +324,13 @@ mod tests {
         assert!(e(r#"not (name eq "a")"#).contains("not"));
         assert!(e(r#"name xx "a""#).contains("unknown operator"));
         assert!(e("name eq \"a\" ; drop").contains("unexpected character ';'"));
+        let deep = format!(
+            "{}name eq \"a\"{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(e(&deep).contains("nested deeper"));
+        let ok = format!("{}name eq \"a\"{}", "(".repeat(32), ")".repeat(32));
+        assert!(parse(&ok, &S).is_ok());
     }
 }

@@ -17,6 +17,8 @@ pub const SOURCE_REGION: &str = "us";
 /// Tenants the seeded entitlement allows (the source tenant included).
 pub const TENANT_QUOTA: usize = 25;
 pub const PRODUCT: &str = "Qlik Cloud Enterprise";
+/// `iat` of the seeded license key (2023-11-14T22:13:20Z).
+const LICENSE_ISSUED_AT: i64 = 1_700_000_000;
 
 struct SeedUser {
     name: &'static str,
@@ -83,7 +85,8 @@ pub fn seed(opts: &SimOptions) -> State {
         license_number: format!("9999{}", ids.digits(12)),
         tenant_quota: TENANT_QUOTA,
     };
-    let license_key = sign_license_key(&license_signing_key, &claims, PRODUCT, now / 1000);
+    // A fixed issue time keeps the key identical for a given seed.
+    let license_key = sign_license_key(&license_signing_key, &claims, PRODUCT, LICENSE_ISSUED_AT);
     let entitlement = Entitlement {
         license_number: claims.license_number.clone(),
         license_key: license_key.clone(),
@@ -93,7 +96,11 @@ pub fn seed(opts: &SimOptions) -> State {
 
     let region_clients = REGIONS
         .iter()
-        .map(|region| RegionClient { region, client_id: ids.hex32(), client_secret: ids.secret() })
+        .map(|region| RegionClient {
+            region,
+            client_id: ids.hex32(),
+            client_secret: ids.secret(),
+        })
         .collect();
 
     let us = regions::by_code(SOURCE_REGION).unwrap_or(&REGIONS[0]);
@@ -112,8 +119,12 @@ pub fn seed(opts: &SimOptions) -> State {
     acme.license.valid_to_ms = now + 335 * 86_400_000;
     for (i, su) in USERS.iter().enumerate() {
         let at = created + (i as SimMs + 1) * 3_600_000;
-        let role_ids =
-            su.roles.iter().filter_map(|r| acme.role_by_name(r)).map(|r| r.id.clone()).collect();
+        let role_ids = su
+            .roles
+            .iter()
+            .filter_map(|r| acme.role_by_name(r))
+            .map(|r| r.id.clone())
+            .collect();
         let user = User {
             id: ids.object_id(),
             subject: format!("auth0|{}", ids.hex(24)),
@@ -127,7 +138,8 @@ pub fn seed(opts: &SimOptions) -> State {
             picture: None,
             preferred_locale: None,
             preferred_zoneinfo: None,
-            invite_expiry: (su.status == "invited").then_some(now / 1000 + 7 * 24 * 3600),
+            invite_expiry: (su.status == "invited")
+                .then_some(now / 1000 + crate::wire::INVITE_LIFETIME_SECS),
             license: su.license,
             created_ms: at,
             updated_ms: at,

@@ -10,6 +10,7 @@ use super::request::{host_name, parse_query, Req};
 use super::state::State;
 use super::{admin, licenses, roles, tenants, users, DOMAIN};
 use crate::regions::{self, Region};
+use crate::wire;
 use axum::body::Body;
 use axum::extract::State as AxState;
 use axum::http::Request;
@@ -85,14 +86,18 @@ fn resolve_host(st: &State, name: &str) -> Option<HostKind> {
             }
         }
     }
-    st.tenant_by_host(name).map(|t| HostKind::Tenant(t.id.clone()))
+    st.tenant_by_host(name)
+        .map(|t| HostKind::Tenant(t.id.clone()))
 }
 
 /// Why a host is unknown, for the 404 detail.
 fn unknown_host(name: &str) -> String {
     match name.strip_suffix(&format!(".{DOMAIN}")) {
-        Some(_) if regions::of_host(name).is_none() => {
-            format!("No such region in host {name}; regions are {}", regions::codes())
+        Some(prefix) if prefix.contains('.') && regions::of_host(name).is_none() => {
+            format!(
+                "No such region in host {name}; regions are {}",
+                regions::codes()
+            )
         }
         _ => format!("No tenant or service at host {name}"),
     }
@@ -109,6 +114,8 @@ enum Route {
     TenantsMe,
     Tenant(String),
     LicensesOverview,
+    LicensesStatus,
+    LicensesSettings,
     Users,
     UsersMe,
     UsersCount,
@@ -150,6 +157,8 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             ["tenants", "me"] => Some((Route::TenantsMe, GET)),
             ["tenants", id] => Some((Route::Tenant(id.to_string()), &["GET", "PATCH"])),
             ["licenses", "overview"] => Some((Route::LicensesOverview, GET)),
+            ["licenses", "status"] => Some((Route::LicensesStatus, GET)),
+            ["licenses", "settings"] => Some((Route::LicensesSettings, &["GET", "PUT"])),
             ["users"] => Some((Route::Users, &["GET", "POST"])),
             ["users", "me"] => Some((Route::UsersMe, GET)),
             ["users", "actions", "count"] => Some((Route::UsersCount, GET)),
@@ -184,8 +193,14 @@ fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     let (route, methods) = route(&kind, &segs).ok_or_else(not_found)?;
     let method = req.method.as_str();
     if !methods.contains(&method) {
-        let api =
-            if matches!(route, Route::LicensesOverview) { Api::Licenses } else { Api::Generic };
+        let api = if matches!(
+            route,
+            Route::LicensesOverview | Route::LicensesStatus | Route::LicensesSettings
+        ) {
+            Api::Licenses
+        } else {
+            Api::Generic
+        };
         return Err(ApiError::http(api, 405)
             .detail(format!("{method} is not allowed on {}", req.path))
             .header("allow", methods.join(", ")));
@@ -205,18 +220,26 @@ fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     }
     let caller = oauth::authenticate(req, st, &target)?;
     let limit_host = match &kind {
-        HostKind::Tenant(id) => st.tenant(id).map(|t| t.host().to_string()).unwrap_or_default(),
+        HostKind::Tenant(id) => st
+            .tenant(id)
+            .map(|t| t.host().to_string())
+            .unwrap_or_default(),
         HostKind::Register(r) => r.register_host(DOMAIN),
     };
     let now = st.now();
     if let Err(wait_ms) =
-        st.limiter.check(&limit_host, caller.key(), Tier::of(method, &req.path), now)
+        st.limiter
+            .check(&limit_host, caller.key(), Tier::of(method, &req.path), now)
     {
         st.stats.rate_limited += 1;
         let secs = st.clock.real_secs_for(wait_ms);
-        return Err(ApiError::new(Api::Generic, 429, "HTTP-429", "API rate limit reached.")
-            .detail(format!("You need to wait {secs} seconds until limit is lifted."))
-            .header("retry-after", secs.to_string()));
+        return Err(
+            ApiError::new(Api::Generic, 429, "HTTP-429", "API rate limit reached.")
+                .detail(format!(
+                    "You need to wait {secs} seconds until limit is lifted."
+                ))
+                .header("retry-after", secs.to_string()),
+        );
     }
     match kind {
         HostKind::Register(region) => register_api(req, st, region, route),
@@ -256,6 +279,21 @@ fn tenant_api(
             tenants::patch(req, st, tenant_id, &id)
         }
         Route::LicensesOverview => licenses::overview(req, t),
+        Route::LicensesStatus => licenses::status(t),
+        Route::LicensesSettings if method == "GET" => licenses::settings(t),
+        Route::LicensesSettings => {
+            if !admin {
+                return Err(ApiError::new(
+                    Api::Licenses,
+                    403,
+                    wire::LICENSES_FORBIDDEN_CODE,
+                    "Forbidden",
+                )
+                .detail("The caller needs the TenantAdmin role"));
+            }
+            let t = st.tenant_mut(tenant_id).ok_or_else(not_found)?;
+            licenses::put_settings(req, t)
+        }
         Route::Users if method == "GET" => users::list(req, t),
         Route::UsersMe => users::me(req, &user_id),
         Route::UsersCount => users::count(t),
@@ -268,7 +306,10 @@ fn tenant_api(
                 return Err(users::forbidden());
             }
             let State { tenants, ids, .. } = st;
-            let t = tenants.iter_mut().find(|t| t.id == tenant_id).ok_or_else(not_found)?;
+            let t = tenants
+                .iter_mut()
+                .find(|t| t.id == tenant_id)
+                .ok_or_else(not_found)?;
             match route {
                 Route::Users => users::create(req, t, now, ids),
                 Route::User(id) if method == "PATCH" => users::patch(req, t, &id, now),
@@ -277,5 +318,355 @@ fn tenant_api(
             }
         }
         _ => Err(not_found()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{seed, SimOptions};
+    use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
+    use serde_json::{json, Value};
+
+    struct Sim {
+        st: State,
+        faults: Faults,
+    }
+
+    struct Answer {
+        status: u16,
+        headers: HeaderMap,
+        body: Value,
+    }
+
+    impl Answer {
+        fn header(&self, name: &str) -> &str {
+            self.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        }
+    }
+
+    impl Sim {
+        fn new() -> Self {
+            Sim {
+                st: seed::seed(&SimOptions::default()),
+                faults: Faults::new(0, 0, 0.0, 1),
+            }
+        }
+
+        async fn call(
+            &mut self,
+            method: &str,
+            host: &str,
+            target: &str,
+            headers: &[(&str, &str)],
+            body: &str,
+        ) -> Answer {
+            let (path, q) = target.split_once('?').unwrap_or((target, ""));
+            let mut hm = HeaderMap::new();
+            for (k, v) in headers {
+                hm.insert(
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            let req = Req {
+                method: Method::from_bytes(method.as_bytes()).unwrap(),
+                host: host.to_string(),
+                host_name: host_name(host),
+                path: path.to_string(),
+                query: parse_query(q),
+                headers: hm,
+                body: body.as_bytes().to_vec(),
+            };
+            let resp = match dispatch(&req, &mut self.st, &self.faults) {
+                Ok(r) => r,
+                Err(e) => e.into_response("trace"),
+            };
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body = if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).unwrap()
+            };
+            Answer {
+                status,
+                headers,
+                body,
+            }
+        }
+
+        fn client(&self, region: &str) -> (String, String) {
+            let c = self
+                .st
+                .region_clients
+                .iter()
+                .find(|c| c.region.code == region)
+                .unwrap();
+            (c.client_id.clone(), c.client_secret.clone())
+        }
+
+        async fn token(&mut self, host: &str, region: &str) -> Answer {
+            let (id, secret) = self.client(region);
+            let body = json!({"client_id": id, "client_secret": secret, "grant_type": "client_credentials"});
+            self.call(
+                "POST",
+                host,
+                "/oauth/token",
+                &[("content-type", "application/json")],
+                &body.to_string(),
+            )
+            .await
+        }
+
+        async fn get(&mut self, host: &str, target: &str, token: &str) -> Answer {
+            self.call(
+                "GET",
+                host,
+                target,
+                &[("authorization", &format!("Bearer {token}"))],
+                "",
+            )
+            .await
+        }
+    }
+
+    const ACME: &str = "acme.us.qlik.localhost:8080";
+    const REG: &str = "register.us.qlik.localhost:8080";
+
+    #[tokio::test]
+    async fn the_tutorial_runs() {
+        let mut sim = Sim::new();
+        let (client_id, _) = sim.client("us");
+        // 2. token on the source tenant, then the signed key
+        let t = sim.token(ACME, "us").await;
+        assert_eq!(t.status, 200);
+        assert_eq!(t.body["token_type"], "bearer");
+        assert_eq!(t.body["expires_in"], 21600);
+        assert!(t.body["expires_at"].as_str().unwrap().ends_with('Z'));
+        let source = t.body["access_token"].as_str().unwrap().to_string();
+        let ov = sim.get(ACME, "/api/v1/licenses/overview", &source).await;
+        assert_eq!(ov.status, 200);
+        assert_eq!(ov.body["status"], "Ok");
+        assert_eq!(
+            ov.body["allotments"][0]["unitsUsed"], 4,
+            "three seeded professionals and the bot"
+        );
+        let key = ov.body["licenseKey"].as_str().unwrap().to_string();
+        // 3. register token, 4. create
+        let reg = sim.token(REG, "us").await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let auth = format!("Bearer {reg}");
+        let created = sim
+            .call(
+                "POST",
+                REG,
+                "/api/v1/tenants",
+                &[("authorization", &auth)],
+                &json!({"licenseKey": key}).to_string(),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let b = &created.body;
+        let name = b["name"].as_str().unwrap();
+        assert_eq!(name.len(), 15);
+        assert_eq!(b["id"].as_str().unwrap().len(), 32);
+        let host = format!("{name}.us.qlik.localhost");
+        assert_eq!(b["hostnames"], json!([host]));
+        assert_eq!(b["datacenter"], "us-east-1");
+        assert_eq!(b["status"], "active");
+        assert_eq!(b["createdByUser"], "");
+        assert_eq!(b["enableAnalyticCreation"], false);
+        let id = b["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            b["links"]["self"]["href"],
+            format!("http://{REG}/api/v1/tenants/{id}")
+        );
+        // 5. token on the new tenant, 6. users/me
+        let new_host = format!("{host}:8080");
+        let target = sim.token(&new_host, "us").await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let me = sim.get(&new_host, "/api/v1/users/me", &target).await;
+        assert_eq!(me.status, 301);
+        let loc = me.header("location").to_string();
+        assert!(
+            loc.starts_with(&format!("http://{new_host}/api/v1/users/")),
+            "{loc}"
+        );
+        let bot = sim
+            .get(&new_host, &loc[loc.find("/api").unwrap()..], &target)
+            .await;
+        assert_eq!(bot.status, 200);
+        assert_eq!(bot.body["name"], "US OAuth Client");
+        assert_eq!(bot.body["clientId"], client_id.as_str());
+        assert_eq!(bot.body["tenantId"], id.as_str());
+        assert_eq!(bot.body["roles"], json!(["TenantAdmin"]));
+        assert!(bot.body["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("qlikbot\\"));
+        // tokens are host-bound
+        assert_eq!(
+            sim.get(&new_host, "/api/v1/users/me", &source).await.status,
+            401
+        );
+        assert_eq!(sim.get(ACME, "/api/v1/users/me", &reg).await.status, 401);
+        // tenants/me
+        let tm = sim.get(&new_host, "/api/v1/tenants/me", &target).await;
+        assert_eq!(tm.status, 302);
+        assert_eq!(
+            tm.header("location"),
+            format!("http://{new_host}/api/v1/tenants/{id}")
+        );
+        let stats = admin::stats(&sim.st).unwrap();
+        let bytes = axum::body::to_bytes(stats.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let stats: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(stats["token_grants"][format!("{host} {client_id}")], 1);
+        assert_eq!(
+            stats["token_grants"][format!("acme.us.qlik.localhost {client_id}")],
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn routing_and_errors() {
+        let mut sim = Sim::new();
+        let bare = sim.token("127.0.0.1:9", "us").await;
+        assert_eq!(bare.status, 200);
+        let tok = bare.body["access_token"].as_str().unwrap().to_string();
+        // the bare address is the source tenant: same realm as acme
+        assert_eq!(
+            sim.get(ACME, "/api/v1/users/actions/count", &tok)
+                .await
+                .body["total"],
+            7
+        );
+        let me = sim.get("127.0.0.1:9", "/api/v1/users/me", &tok).await;
+        assert!(me
+            .header("location")
+            .starts_with("http://127.0.0.1:9/api/v1/users/"));
+        assert_eq!(
+            sim.get("nope.us.qlik.localhost", "/api/v1/users", &tok)
+                .await
+                .status,
+            404
+        );
+        let nf = sim.get(ACME, "/api/v1/nothing", &tok).await;
+        assert_eq!(
+            nf.body,
+            json!({"errors":[{"code":"HTTP-404","title":"Not Found"}]})
+        );
+        let na = sim.call("DELETE", ACME, "/api/v1/roles", &[], "").await;
+        assert_eq!(na.status, 405);
+        assert_eq!(na.header("allow"), "GET");
+        let auth = format!("Bearer {tok}");
+        let bad = sim
+            .call(
+                "POST",
+                ACME,
+                "/api/v1/users",
+                &[("authorization", &auth)],
+                "{nope",
+            )
+            .await;
+        assert_eq!(bad.status, 400);
+        assert_eq!(bad.body["errors"][0]["status"], 400);
+        assert!(bad.body["traceId"].is_string());
+        let no_tok = sim.call("GET", ACME, "/api/v1/users", &[], "").await;
+        assert_eq!(no_tok.status, 401);
+        // wrong region client on a register host
+        let eu = sim.token("register.us.qlik.localhost", "eu").await;
+        assert_eq!(eu.status, 401);
+        // Basic auth + form body
+        let (id, secret) = sim.client("us");
+        let basic = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{id}:{secret}"),
+        );
+        let form = sim
+            .call(
+                "POST",
+                ACME,
+                "/oauth/token",
+                &[
+                    ("authorization", &format!("Basic {basic}")),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                "grant_type=client_credentials&scope=user_default",
+            )
+            .await;
+        assert_eq!(form.status, 200);
+        // paging over users walks every user once
+        let mut seen = Vec::new();
+        let mut next = Some("/api/v1/users?limit=2".to_string());
+        while let Some(target) = next {
+            let page = sim.get(ACME, &target, &tok).await;
+            assert_eq!(page.status, 200);
+            for u in page.body["data"].as_array().unwrap() {
+                seen.push(u["name"].as_str().unwrap().to_string());
+            }
+            next = page.body["links"]["next"]["href"]
+                .as_str()
+                .map(|h| h.split_once("8080").unwrap().1.to_string());
+        }
+        let mut sorted = seen.clone();
+        sorted.sort_by_key(|s| s.to_lowercase());
+        assert_eq!(seen, sorted);
+        assert_eq!(seen.len(), 7);
+    }
+
+    #[tokio::test]
+    async fn writes_over_budget_get_429_and_change_nothing() {
+        let mut sim = Sim::new();
+        let tok = sim.token(ACME, "us").await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let auth = format!("Bearer {tok}");
+        let me = sim.get(ACME, "/api/v1/users/me", &tok).await;
+        let path = me
+            .header("location")
+            .split_once("8080")
+            .unwrap()
+            .1
+            .to_string();
+        let budget = Tier::Tier2.budget();
+        for i in 0..budget {
+            let body =
+                json!([{"op": "replace", "path": "/name", "value": format!("n{i}")}]).to_string();
+            let r = sim
+                .call("PATCH", ACME, &path, &[("authorization", &auth)], &body)
+                .await;
+            assert_eq!(r.status, 204);
+        }
+        let body = json!([{"op": "replace", "path": "/name", "value": "over"}]).to_string();
+        let r = sim
+            .call("PATCH", ACME, &path, &[("authorization", &auth)], &body)
+            .await;
+        assert_eq!(r.status, 429);
+        let secs: u64 = r.header("retry-after").parse().unwrap();
+        assert!((1..=300).contains(&secs));
+        assert_eq!(r.body["errors"][0]["code"], "HTTP-429");
+        assert_eq!(r.body["errors"][0]["title"], "API rate limit reached.");
+        assert_eq!(
+            r.body["errors"][0]["detail"],
+            format!("You need to wait {secs} seconds until limit is lifted.")
+        );
+        // reads are another tier, and the refused write changed nothing
+        let u = sim.get(ACME, &path, &tok).await;
+        assert_eq!(u.body["name"], format!("n{}", budget - 1));
+        assert_eq!(sim.st.stats.rate_limited, 1);
     }
 }

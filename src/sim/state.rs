@@ -87,6 +87,9 @@ pub struct TenantLicense {
     pub valid_from_ms: SimMs,
     pub valid_to_ms: SimMs,
     pub updated_ms: SimMs,
+    /// `PUT /api/v1/licenses/settings`
+    pub auto_assign_professional: bool,
+    pub auto_assign_analyzer: bool,
 }
 
 pub struct Tenant {
@@ -128,21 +131,26 @@ impl Tenant {
 
     /// A role by name: exact, else case-insensitive.
     pub fn role_by_name(&self, name: &str) -> Option<&Role> {
-        self.roles
-            .iter()
-            .find(|r| r.name == name)
-            .or_else(|| self.roles.iter().find(|r| r.name.eq_ignore_ascii_case(name)))
+        self.roles.iter().find(|r| r.name == name).or_else(|| {
+            self.roles
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Allotment units in use: users (not deleted) holding that license type.
     pub fn units_used(&self, allotment: &str) -> u64 {
-        self.users.iter().filter(|u| u.license == Some(allotment) && u.status != "deleted").count()
-            as u64
+        self.users
+            .iter()
+            .filter(|u| u.license == Some(allotment) && u.status != "deleted")
+            .count() as u64
     }
 
     pub fn is_tenant_admin(&self, user_id: &str) -> bool {
         self.user(user_id).is_some_and(|u| {
-            u.role_ids.iter().any(|r| self.role(r).is_some_and(|r| r.name == "TenantAdmin"))
+            u.role_ids
+                .iter()
+                .any(|r| self.role(r).is_some_and(|r| r.name == "TenantAdmin"))
         })
     }
 }
@@ -184,11 +192,15 @@ impl State {
 
     /// The tenant owning hostname `host` (case-insensitive).
     pub fn tenant_by_host(&self, host: &str) -> Option<&Tenant> {
-        self.tenants.iter().find(|t| t.hostnames.iter().any(|h| h.eq_ignore_ascii_case(host)))
+        self.tenants
+            .iter()
+            .find(|t| t.hostnames.iter().any(|h| h.eq_ignore_ascii_case(host)))
     }
 
     pub fn client(&self, client_id: &str) -> Option<&RegionClient> {
-        self.region_clients.iter().find(|c| c.client_id == client_id)
+        self.region_clients
+            .iter()
+            .find(|c| c.client_id == client_id)
     }
 
     pub fn trace_id(&mut self) -> String {

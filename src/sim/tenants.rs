@@ -95,6 +95,8 @@ pub fn new_tenant(
             valid_from_ms: now - 30 * 86_400_000,
             valid_to_ms: now + 335 * 86_400_000,
             updated_ms: now,
+            auto_assign_professional: false,
+            auto_assign_analyzer: false,
         },
         users: Vec::new(),
     }
@@ -150,13 +152,28 @@ pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
         Some(_) => return Err(bad("datacenter must be a string")),
     };
     let claims = verify_license_key(&st.license_signing_key, &key)
-        .filter(|c| st.entitlements.iter().any(|e| e.license_number == c.license_number))
+        .filter(|c| {
+            st.entitlements
+                .iter()
+                .any(|e| e.license_number == c.license_number)
+        })
         .ok_or_else(|| ApiError::new(Api::Tenants, 403, "TENANTS-23", "Invalid license error"))?;
-    let used =
-        st.tenants.iter().filter(|t| t.license.license_number == claims.license_number).count();
+    let used = st
+        .tenants
+        .iter()
+        .filter(|t| t.license.license_number == claims.license_number)
+        .count();
     if used >= claims.tenant_quota {
-        return Err(ApiError::new(Api::Tenants, 403, "TENANTS-22", "License quota limit reached")
-            .detail(format!("The entitlement allows {} tenants", claims.tenant_quota)));
+        return Err(ApiError::new(
+            Api::Tenants,
+            403,
+            "TENANTS-22",
+            "License quota limit reached",
+        )
+        .detail(format!(
+            "The entitlement allows {} tenants",
+            claims.tenant_quota
+        )));
     }
     let product = st
         .entitlements
@@ -167,10 +184,22 @@ pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
     let now = st.now();
     let id = st.ids.tenant_id();
     let mut name = st.ids.tenant_name();
-    while st.tenant_by_host(&region.tenant_host(&name, DOMAIN)).is_some() {
+    while st
+        .tenant_by_host(&region.tenant_host(&name, DOMAIN))
+        .is_some()
+    {
         name = st.ids.tenant_name();
     }
-    let t = new_tenant(id, &name, region, &datacenter, &claims.license_number, &key, &product, now);
+    let t = new_tenant(
+        id,
+        &name,
+        region,
+        &datacenter,
+        &claims.license_number,
+        &key,
+        &product,
+        now,
+    );
     let href = req.abs(&format!("/api/v1/tenants/{}", t.id));
     let out = tenant_json(&t, href.clone());
     st.tenants.push(t);
@@ -179,7 +208,10 @@ pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
 
 /// Checks `qlik-confirm-hostname` against the tenant's hostnames.
 fn confirm(req: &Req, t: &Tenant) -> Result<(), ApiError> {
-    let got = req.header("qlik-confirm-hostname").map(str::trim).unwrap_or("");
+    let got = req
+        .header("qlik-confirm-hostname")
+        .map(str::trim)
+        .unwrap_or("");
     if got.is_empty() || !t.hostnames.iter().any(|h| h.eq_ignore_ascii_case(got)) {
         return Err(ApiError::new(Api::Tenants, 412, wire::TENANTS_CONFIRM_FAILED_CODE, "Precondition Failed").detail(if got.is_empty() {
             "The qlik-confirm-hostname header is required and must name one of the tenant's hostnames".to_string()
@@ -249,7 +281,10 @@ pub fn get(req: &Req, t: &Tenant, id: &str) -> HResult {
     if id != t.id {
         return Err(not_found(id));
     }
-    ok(&tenant_json(t, req.abs(&format!("/api/v1/tenants/{}", t.id))))
+    ok(&tenant_json(
+        t,
+        req.abs(&format!("/api/v1/tenants/{}", t.id)),
+    ))
 }
 
 fn patch_error(pointer: &str, title: &str) -> ApiError {
@@ -267,7 +302,9 @@ fn alias_host(value: &str, t: &Tenant) -> Result<String, String> {
     if !wire::TENANT_ALIAS_SUBDOMAIN_LEN.contains(&sub.len()) {
         return Err("Subdomain should be between 3 and 63 characters".into());
     }
-    if !sub.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    if !sub
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
         || sub.starts_with('-')
         || sub.ends_with('-')
     {
@@ -283,8 +320,9 @@ fn alias_host(value: &str, t: &Tenant) -> Result<String, String> {
 pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
     let now = st.now();
     let body = req.json().map_err(|e| patch_error("", &e))?;
-    let ops =
-        body.as_array().ok_or_else(|| patch_error("", "The body must be a JSON Patch array"))?;
+    let ops = body
+        .as_array()
+        .ok_or_else(|| patch_error("", "The body must be a JSON Patch array"))?;
     if ops.is_empty() {
         return Err(patch_error("", "The patch array is empty"));
     }
@@ -306,7 +344,9 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
         if o.get("op").and_then(Value::as_str) != Some("replace") {
             return Err(patch_error(path, "Only the replace operation is supported"));
         }
-        let value = o.get("value").ok_or_else(|| patch_error(path, "value is required"))?;
+        let value = o
+            .get("value")
+            .ok_or_else(|| patch_error(path, "value is required"))?;
         match path {
             "/name" => match value.as_str() {
                 Some(s) if !s.trim().is_empty() && s.len() <= 256 => {
@@ -319,7 +359,11 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
                     .as_str()
                     .ok_or_else(|| patch_error(path, "The hostname must be a string"))?;
                 let host = alias_host(s, t).map_err(|m| patch_error(path, &m))?;
-                if st.tenants.iter().any(|o| o.id != t.id && o.hostnames.contains(&host)) {
+                if st
+                    .tenants
+                    .iter()
+                    .any(|o| o.id != t.id && o.hostnames.contains(&host))
+                {
                     return Err(patch_error(path, "Hostname is already in use"));
                 }
                 changes.push((path.into(), json!(host)));

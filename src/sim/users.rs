@@ -53,11 +53,21 @@ pub fn bad(detail: impl Into<String>) -> ApiError {
 }
 
 pub fn forbidden() -> ApiError {
-    err(403, wire::USERS_FORBIDDEN_CODE, "Forbidden", "The caller needs the TenantAdmin role")
+    err(
+        403,
+        wire::USERS_FORBIDDEN_CODE,
+        "Forbidden",
+        "The caller needs the TenantAdmin role",
+    )
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(404, wire::USERS_NOT_FOUND_CODE, "Not found", format!("User {id} not found"))
+    err(
+        404,
+        wire::USERS_NOT_FOUND_CODE,
+        "Not found",
+        format!("User {id} not found"),
+    )
 }
 
 pub fn user_json(req: &Req, t: &Tenant, u: &User) -> Value {
@@ -67,8 +77,12 @@ pub fn user_json(req: &Req, t: &Tenant, u: &User) -> Value {
         .filter_map(|id| t.role(id))
         .map(|r| json!({"id": r.id, "name": r.name, "type": r.kind, "level": r.level}))
         .collect();
-    let role_names: Vec<&str> =
-        u.role_ids.iter().filter_map(|id| t.role(id)).map(|r| r.name.as_str()).collect();
+    let role_names: Vec<&str> = u
+        .role_ids
+        .iter()
+        .filter_map(|id| t.role(id))
+        .map(|r| r.name.as_str())
+        .collect();
     let mut m = Map::new();
     m.insert("id".into(), json!(u.id));
     m.insert("tenantId".into(), json!(t.id));
@@ -119,9 +133,12 @@ fn attr_values(t: &Tenant, u: &User, attr: &str) -> Vec<String> {
         "status" => vec![u.status.clone()],
         "clientId" => one(u.client_id.as_ref()),
         "assignedRoles.id" => u.role_ids.clone(),
-        "assignedRoles.name" => {
-            u.role_ids.iter().filter_map(|r| t.role(r)).map(|r| r.name.clone()).collect()
-        }
+        "assignedRoles.name" => u
+            .role_ids
+            .iter()
+            .filter_map(|r| t.role(r))
+            .map(|r| r.name.clone())
+            .collect(),
         "assignedGroups.id" => u.group_ids.clone(),
         "assignedScopes" => u.scopes.clone(),
         _ => vec![],
@@ -150,35 +167,84 @@ fn listing(req: &Req, t: &Tenant, filter: Option<Filter>, allowed_sorts: &[&str]
         Some(f) => (true, f),
         None => (false, sort.strip_prefix('+').unwrap_or(sort)),
     };
-    let field = allowed_sorts.iter().find(|f| f.eq_ignore_ascii_case(field)).ok_or_else(|| {
-        bad(format!("Invalid sort \"{sort}\"; allowed fields: {}", allowed_sorts.join(", ")))
-    })?;
+    let field = allowed_sorts
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(field))
+        .ok_or_else(|| {
+            bad(format!(
+                "Invalid sort \"{sort}\"; allowed fields: {}",
+                allowed_sorts.join(", ")
+            ))
+        })?;
     let mut items: Vec<&User> = t
         .users
         .iter()
         .filter(|u| u.status != "deleted")
-        .filter(|u| filter.as_ref().is_none_or(|f| f.matches(&|a| attr_values(t, u, a))))
+        .filter(|u| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&|a| attr_values(t, u, a)))
+        })
         .collect();
     items.sort_by(|a, b| {
-        sort_key(t, a, field).cmp(&sort_key(t, b, field)).then_with(|| a.id.cmp(&b.id))
+        sort_key(t, a, field)
+            .cmp(&sort_key(t, b, field))
+            .then_with(|| a.id.cmp(&b.id))
     });
     if desc {
         items.reverse();
     }
-    let data: Vec<Value> =
-        paging::slice(&items, page).iter().map(|u| user_json(req, t, u)).collect();
+    let data: Vec<Value> = paging::slice(&items, page)
+        .iter()
+        .map(|u| user_json(req, t, u))
+        .collect();
     let mut body = json!({"data": data, "links": paging::links(req, page, items.len())});
-    if req.q("totalResults").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+    if req
+        .q("totalResults")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
         body["totalResults"] = json!(items.len());
     }
     ok(&body)
 }
 
+/// Whether `f` mentions `status` anywhere / only `status`.
+fn status_terms(f: &Filter) -> (bool, bool) {
+    match f {
+        Filter::Cmp { attr, .. } => (*attr == "status", *attr == "status"),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            let ((a_any, a_only), (b_any, b_only)) = (status_terms(a), status_terms(b));
+            (a_any || b_any, a_only && b_only)
+        }
+    }
+}
+
+/// "Status terms must be grouped and applied to the whole query" (reference §4.5): every
+/// top-level `and` operand either has no status term or has nothing but status terms.
+fn status_grouped(f: &Filter) -> bool {
+    match f {
+        Filter::And(a, b) => status_grouped(a) && status_grouped(b),
+        other => {
+            let (any, only) = status_terms(other);
+            !any || only
+        }
+    }
+}
+
+/// Parses a users filter, with the status grouping rule.
+pub fn parse_filter(text: &str) -> Result<Filter, ApiError> {
+    let f = scim::parse(text, &FILTER).map_err(|e| bad(format!("Invalid filter: {e}")))?;
+    if !status_grouped(&f) {
+        return Err(bad(
+            "Invalid filter: status terms must be grouped and applied to the whole query, e.g. \
+             (name eq \"Bob\" or name eq \"Alice\") and (status eq \"active\" or status eq \"disabled\")",
+        ));
+    }
+    Ok(f)
+}
+
 pub fn list(req: &Req, t: &Tenant) -> HResult {
-    let filter = match req.q("filter") {
-        Some(f) => Some(scim::parse(f, &FILTER).map_err(|e| bad(format!("Invalid filter: {e}")))?),
-        None => None,
-    };
+    let filter = req.q("filter").map(parse_filter).transpose()?;
     listing(req, t, filter, SORT_FIELDS)
 }
 
@@ -224,11 +290,15 @@ fn resolve_role(t: &Tenant, v: &Value, pointer: &str) -> Result<String, ApiError
             .map(|r| r.id.clone())
             .ok_or_else(|| bad(format!("Unknown role \"{name}\" at {pointer}")));
     }
-    Err(bad(format!("A role must be given as {{\"id\"}} or {{\"name\"}} at {pointer}")))
+    Err(bad(format!(
+        "A role must be given as {{\"id\"}} or {{\"name\"}} at {pointer}"
+    )))
 }
 
 fn resolve_roles(t: &Tenant, v: &Value, pointer: &str) -> Result<Vec<String>, ApiError> {
-    let arr = v.as_array().ok_or_else(|| bad(format!("{pointer} must be an array")))?;
+    let arr = v
+        .as_array()
+        .ok_or_else(|| bad(format!("{pointer} must be an array")))?;
     let mut ids = Vec::new();
     for (i, item) in arr.iter().enumerate() {
         let id = resolve_role(t, item, &format!("{pointer}/{i}"))?;
@@ -294,7 +364,10 @@ pub fn create(req: &Req, t: &mut Tenant, now: SimMs, ids: &mut Ids) -> HResult {
             }
         }
     }
-    if t.users.iter().any(|u| u.status != "deleted" && u.subject == subject) {
+    if t.users
+        .iter()
+        .any(|u| u.status != "deleted" && u.subject == subject)
+    {
         return Err(err(
             409,
             wire::USERS_CONFLICT_CODE,
@@ -304,7 +377,9 @@ pub fn create(req: &Req, t: &mut Tenant, now: SimMs, ids: &mut Ids) -> HResult {
     }
     let user = User {
         id: ids.object_id(),
-        name: name.or_else(|| email.clone()).unwrap_or_else(|| subject.clone()),
+        name: name
+            .or_else(|| email.clone())
+            .unwrap_or_else(|| subject.clone()),
         subject,
         email,
         invite_expiry: (status == "invited").then_some(now / 1000 + INVITE_LIFETIME_SECS),
@@ -329,8 +404,9 @@ pub fn create(req: &Req, t: &mut Tenant, now: SimMs, ids: &mut Ids) -> HResult {
 /// Applies one JSON Patch operation to `u`.
 fn apply(t: &Tenant, u: &mut User, i: usize, op: &Value, now: SimMs) -> Result<(), ApiError> {
     let at = format!("/{i}");
-    let obj =
-        op.as_object().ok_or_else(|| bad(format!("Patch operation {at} must be an object")))?;
+    let obj = op
+        .as_object()
+        .ok_or_else(|| bad(format!("Patch operation {at} must be an object")))?;
     let name = obj
         .get("op")
         .and_then(Value::as_str)
@@ -340,8 +416,13 @@ fn apply(t: &Tenant, u: &mut User, i: usize, op: &Value, now: SimMs) -> Result<(
         .and_then(Value::as_str)
         .ok_or_else(|| bad(format!("Patch operation {at} needs a path")))?;
     let value = obj.get("value");
-    let need =
-        || value.ok_or_else(|| bad(format!("Patch operation {at} ({name} {path}) needs a value")));
+    let need = || {
+        value.ok_or_else(|| {
+            bad(format!(
+                "Patch operation {at} ({name} {path}) needs a value"
+            ))
+        })
+    };
     let string = || -> Result<String, ApiError> {
         need()?
             .as_str()
@@ -415,7 +496,9 @@ fn apply(t: &Tenant, u: &mut User, i: usize, op: &Value, now: SimMs) -> Result<(
 /// PATCH /api/v1/users/{id} (TenantAdmin): all operations apply, or none.
 pub fn patch(req: &Req, t: &mut Tenant, id: &str, now: SimMs) -> HResult {
     let body = req.json().map_err(bad)?;
-    let ops = body.as_array().ok_or_else(|| bad("The body must be a JSON Patch array"))?;
+    let ops = body
+        .as_array()
+        .ok_or_else(|| bad("The body must be a JSON Patch array"))?;
     if ops.is_empty() {
         return Err(bad("The patch array is empty"));
     }
@@ -453,7 +536,11 @@ pub fn ensure_bot(
     now: SimMs,
     ids: &mut Ids,
 ) -> String {
-    if let Some(u) = t.users.iter().find(|u| u.client_id.as_deref() == Some(client_id)) {
+    if let Some(u) = t
+        .users
+        .iter()
+        .find(|u| u.client_id.as_deref() == Some(client_id))
+    {
         return u.id.clone();
     }
     let admin = t.role_by_name("TenantAdmin").map(|r| r.id.clone());
@@ -478,4 +565,28 @@ pub fn ensure_bot(
     let id = user.id.clone();
     t.users.push(user);
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_terms_must_be_grouped() {
+        let ok = |f: &str| parse_filter(f).is_ok();
+        assert!(ok(r#"status eq "active""#));
+        assert!(ok(r#"status eq "active" or status eq "disabled""#));
+        assert!(ok(
+            r#"(name eq "Bob" or name eq "Alice") and (status eq "active" or status eq "disabled")"#
+        ));
+        assert!(ok(r#"name eq "Bob" and status eq "active""#));
+        assert!(ok(r#"name co "a" or email co "b""#));
+        assert!(!ok(
+            r#"name eq "Bob" or name eq "Alice" and (status eq "active" or status eq "disabled")"#
+        ));
+        assert!(!ok(r#"name eq "Bob" or status eq "active""#));
+        assert!(!ok(
+            r#"(name eq "Bob" or status eq "active") and email co "x""#
+        ));
+    }
 }
