@@ -15,14 +15,10 @@ pub struct Env {
 
 /// The variables the product reads (contract in `shared/design.md`).
 pub mod vars {
-    pub const TENANT: &str = "QLIK_TENANT";
     pub const CLIENT_ID: &str = "QLIK_CLIENT_ID";
     pub const CLIENT_SECRET: &str = "QLIK_CLIENT_SECRET";
     pub const API_KEY: &str = "QLIK_API_KEY";
-    pub const REGION: &str = "QLIK_REGION";
-    pub const QSEOW: &str = "QLIK_QSEOW";
     pub const SIM: &str = "QOPS_SIM";
-    pub const PATH: &str = "QOPS_PATH";
 }
 
 impl Env {

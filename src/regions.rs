@@ -2,7 +2,7 @@
 //!
 //! Codes and datacenters follow Qlik's "Authenticate for Platform Operations" table. The register
 //! hosts of `uk`, `de`, `sg`, `ap` and `jp` follow the documented pattern of `us` and `eu`; see
-//! [`crate::wire::REGISTER_HOST_PATTERN`].
+//! [`crate::wire::register_host`].
 
 /// One Qlik Cloud region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub fn of_host(host: &str) -> Option<&'static Region> {
 impl Region {
     /// The registration host of this region under `domain` (`qlikcloud.com`, or the simulator's).
     pub fn register_host(&self, domain: &str) -> String {
-        format!("register.{}.{}", self.code, domain)
+        crate::wire::register_host(self.code, domain)
     }
 
     /// The host of tenant `name` in this region under `domain`.

@@ -5,7 +5,9 @@
 
 /// Register hosts of `uk`, `de`, `sg`, `ap`, `jp` are assumed to follow `register.<code>.<domain>`
 /// like the documented `us` and `eu`.
-pub const REGISTER_HOST_PATTERN: &str = "register.<code>.<domain>";
+pub fn register_host(code: &str, domain: &str) -> String {
+    format!("register.{code}.{domain}")
+}
 
 /// `token_type` is `"bearer"` in the tutorial and `"Bearer"` in the organization example: the
 /// client compares it case-insensitively; the simulator answers as the tenant tutorial shows.

@@ -30,6 +30,23 @@ impl Credentials {
             Credentials::ApiKey(_) => "api key".to_string(),
         }
     }
+
+    /// What tokens are cached under: the client id, scope and a digest of the secret, so a
+    /// handle built with another secret (or scope) never borrows this one's token.
+    pub fn cache_key(&self) -> String {
+        match self {
+            Credentials::Client { id, secret, scope } => {
+                let digest =
+                    ring::digest::digest(&ring::digest::SHA256, secret.expose().as_bytes());
+                let fp: String = digest.as_ref()[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("{id} {fp} {}", scope.as_deref().unwrap_or(""))
+            }
+            Credentials::ApiKey(_) => String::new(),
+        }
+    }
 }
 
 /// A token we hold, with the instant we stop using it.
@@ -66,17 +83,17 @@ pub struct TokenCache {
 
 impl TokenCache {
     /// The slot for a key; hold its lock while fetching so concurrent callers wait for one fetch.
-    pub fn slot(&self, origin: &str, client_id: &str) -> Slot {
+    pub fn slot(&self, origin: &str, key: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots
-            .entry((origin.to_string(), client_id.to_string()))
+            .entry((origin.to_string(), key.to_string()))
             .or_default()
             .clone()
     }
 
     /// Forgets `rejected` if it is still the cached token (a 401 said it is no longer valid).
-    pub async fn invalidate(&self, origin: &str, client_id: &str, rejected: &Secret) {
-        let slot = self.slot(origin, client_id);
+    pub async fn invalidate(&self, origin: &str, key: &str, rejected: &Secret) {
+        let slot = self.slot(origin, key);
         let mut held = slot.lock().await;
         if held.as_ref().is_some_and(|t| &t.value == rejected) {
             *held = None;
@@ -107,5 +124,12 @@ mod tests {
         };
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(c.label(), "client abc");
+        let other = Credentials::Client {
+            id: "abc".into(),
+            secret: Secret::new("other"),
+            scope: None,
+        };
+        assert_ne!(c.cache_key(), other.cache_key());
+        assert!(!c.cache_key().contains("s3cr3t"));
     }
 }

@@ -5,7 +5,11 @@ use serde_json::Value;
 
 impl Tenant {
     pub async fn groups(&self, filter: Option<&str>) -> Result<Vec<Value>> {
-        let query: Vec<(&str, String)> = filter.filter(|f| !f.is_empty()).map(|f| ("filter", f.to_string())).into_iter().collect();
+        let query: Vec<(&str, String)> = filter
+            .filter(|f| !f.is_empty())
+            .map(|f| ("filter", f.to_string()))
+            .into_iter()
+            .collect();
         self.list_all("/api/v1/groups", &query, None).await
     }
 
@@ -14,7 +18,8 @@ impl Tenant {
     }
 
     pub async fn delete_group(&self, id: &str) -> Result<Value> {
-        self.delete_path(&format!("/api/v1/groups/{}", seg(id))).await
+        self.delete_path(&format!("/api/v1/groups/{}", seg(id)))
+            .await
     }
 
     pub async fn group_settings(&self) -> Result<Value> {

@@ -113,7 +113,6 @@ impl Request {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    pub url: Url,
     pub headers: HeaderMap,
     pub body: Value,
 }
@@ -160,12 +159,6 @@ impl Client {
         })
     }
 
-    /// GET a JSON document.
-    pub async fn get(&self, svc: &Service, path: &str, query: &[(&str, String)]) -> Result<Value> {
-        let url = svc.url(path, query)?;
-        Ok(self.send(svc, Request::new(Method::GET, url)).await?.body)
-    }
-
     /// Sends a request with the service's credentials: follows same-host redirects with the
     /// token, refreshes a rejected token once, waits out 429s (`Retry-After`) for every method,
     /// and retries idempotent requests on 502/503/504 and lost connections.
@@ -199,7 +192,6 @@ impl Client {
                     let body = decode(&method, &url, &raw.body)?;
                     return Ok(Response {
                         status: raw.status,
-                        url,
                         headers: raw.headers,
                         body,
                     });
@@ -227,11 +219,11 @@ impl Client {
                     && matches!(svc.creds, Credentials::Client { .. }) =>
                 {
                     refreshed = true;
-                    if let (Credentials::Client { id, .. }, Some(t)) = (&svc.creds, &token) {
+                    if let Some(t) = &token {
                         tracing::info!("token for {} rejected; fetching a new one", svc.host());
                         self.inner
                             .tokens
-                            .invalidate(&origin(&svc.base), id, t)
+                            .invalidate(&origin(&svc.base), &svc.creds.cache_key(), t)
                             .await;
                     }
                 }
@@ -268,7 +260,12 @@ impl Client {
 
     /// Every item of a list endpoint: follows `links.next.href` verbatim (same method, same
     /// body, as the official clients do) until it is absent, or until `limit` items are in.
-    pub async fn list(&self, svc: &Service, first: Request, limit: Option<usize>) -> Result<Vec<Value>> {
+    pub async fn list(
+        &self,
+        svc: &Service,
+        first: Request,
+        limit: Option<usize>,
+    ) -> Result<Vec<Value>> {
         let mut items = Vec::new();
         let mut page_req = first;
         loop {
@@ -276,10 +273,13 @@ impl Client {
             let method = page_req.method.clone();
             let template = page_req.clone();
             let page = self.send(svc, page_req).await?.body;
-            let data = page
-                .get("data")
-                .and_then(Value::as_array)
-                .ok_or_else(|| Error::decode(method.as_str(), url.as_str(), "list answer without a `data` array"))?;
+            let data = page.get("data").and_then(Value::as_array).ok_or_else(|| {
+                Error::decode(
+                    method.as_str(),
+                    url.as_str(),
+                    "list answer without a `data` array",
+                )
+            })?;
             items.extend(data.iter().cloned());
             if let Some(n) = limit.filter(|n| items.len() >= *n) {
                 items.truncate(n);
@@ -288,17 +288,31 @@ impl Client {
             let Some(href) = page.pointer("/links/next/href").and_then(Value::as_str) else {
                 return Ok(items);
             };
-            let next = url
-                .join(href)
-                .map_err(|e| Error::decode(method.as_str(), url.as_str(), format!("bad next link {href:?}: {e}")))?;
+            let next = url.join(href).map_err(|e| {
+                Error::decode(
+                    method.as_str(),
+                    url.as_str(),
+                    format!("bad next link {href:?}: {e}"),
+                )
+            })?;
             if !same_origin(&svc.base, &next) {
-                let msg = format!("next link {next} leaves {}; not following it with this token", svc.host());
+                let msg = format!(
+                    "next link {next} leaves {}; not following it with this token",
+                    svc.host()
+                );
                 return Err(Error::decode(method.as_str(), url.as_str(), msg));
             }
             if next == url {
-                return Err(Error::decode(method.as_str(), url.as_str(), "next link points to the same page"));
+                return Err(Error::decode(
+                    method.as_str(),
+                    url.as_str(),
+                    "next link points to the same page",
+                ));
             }
-            page_req = Request { url: next, ..template };
+            page_req = Request {
+                url: next,
+                ..template
+            };
         }
     }
 
@@ -309,7 +323,7 @@ impl Client {
             Credentials::Client { id, secret, scope } => (id, secret, scope),
         };
         let origin = origin(&svc.base);
-        let slot = self.inner.tokens.slot(&origin, id);
+        let slot = self.inner.tokens.slot(&origin, &svc.creds.cache_key());
         let mut held = slot.lock().await;
         if let Some(token) = held.as_ref().filter(|t| t.fresh()) {
             return Ok(token.value.clone());

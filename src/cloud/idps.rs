@@ -9,7 +9,8 @@ impl Tenant {
     }
 
     pub async fn idp(&self, id: &str) -> Result<Value> {
-        self.get_json(&format!("/api/v1/identity-providers/{}", seg(id))).await
+        self.get_json(&format!("/api/v1/identity-providers/{}", seg(id)))
+            .await
     }
 
     /// Creates an IdP (`jwtAuth`, `OIDC`, `qsefw-local-bearer-token`, ...). TenantAdmin only.
@@ -18,11 +19,13 @@ impl Tenant {
     }
 
     pub async fn update_idp(&self, id: &str, ops: Value) -> Result<Value> {
-        self.patch_json(&format!("/api/v1/identity-providers/{}", seg(id)), ops).await
+        self.patch_json(&format!("/api/v1/identity-providers/{}", seg(id)), ops)
+            .await
     }
 
     pub async fn delete_idp(&self, id: &str) -> Result<Value> {
-        self.delete_path(&format!("/api/v1/identity-providers/{}", seg(id))).await
+        self.delete_path(&format!("/api/v1/identity-providers/{}", seg(id)))
+            .await
     }
 
     pub async fn idp_status(&self) -> Result<Value> {
@@ -30,6 +33,7 @@ impl Tenant {
     }
 
     pub async fn idp_metadata(&self) -> Result<Value> {
-        self.get_json("/api/v1/identity-providers/.well-known/metadata.json").await
+        self.get_json("/api/v1/identity-providers/.well-known/metadata.json")
+            .await
     }
 }

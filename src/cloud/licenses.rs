@@ -1,5 +1,6 @@
 //! Licenses: `/api/v1/licenses/*` (reference §2).
 
+use super::error::ApiError;
 use super::{Error, Result, Tenant};
 use serde_json::{json, Value};
 
@@ -15,7 +16,13 @@ impl Tenant {
             .get("licenseKey")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| Error::decode("GET", "/api/v1/licenses/overview", "overview without a licenseKey"))
+            .ok_or_else(|| {
+                Error::decode(
+                    "GET",
+                    "/api/v1/licenses/overview",
+                    "overview without a licenseKey",
+                )
+            })
     }
 
     pub async fn license_status(&self) -> Result<Value> {
@@ -24,16 +31,50 @@ impl Tenant {
 
     /// Every license assignment (`{subject, type, excess, created}`), all pages.
     pub async fn license_assignments(&self, filter: Option<&str>) -> Result<Vec<Value>> {
-        let query: Vec<(&str, String)> = filter.filter(|f| !f.is_empty()).map(|f| ("filter", f.to_string())).into_iter().collect();
-        self.list_all("/api/v1/licenses/assignments", &query, None).await
+        let query: Vec<(&str, String)> = filter
+            .filter(|f| !f.is_empty())
+            .map(|f| ("filter", f.to_string()))
+            .into_iter()
+            .collect();
+        self.list_all("/api/v1/licenses/assignments", &query, None)
+            .await
     }
 
     /// `add`, `update` or `delete` assignments; answered with 207 and one result per item
     /// (`{status, subject, type, code?, title?}`), returned in order.
-    pub async fn license_assignment_action(&self, action: &str, items: Value) -> Result<Vec<Value>> {
+    pub async fn license_assignment_action(
+        &self,
+        action: &str,
+        items: Value,
+    ) -> Result<Vec<Value>> {
         let path = format!("/api/v1/licenses/assignments/actions/{action}");
         let answer = self.post_json(&path, json!({ action: items })).await?;
         per_item(&path, answer)
+    }
+
+    /// One assignment action on one item; a failed item becomes an error with its own status,
+    /// code and title (e.g. 403 `LICENSES-011` "No available allotment").
+    pub async fn license_assignment_one(&self, action: &str, item: Value) -> Result<Value> {
+        let path = format!("/api/v1/licenses/assignments/actions/{action}");
+        let result = self
+            .license_assignment_action(action, json!([item]))
+            .await?
+            .into_iter()
+            .next();
+        let result = result
+            .ok_or_else(|| Error::decode("POST", &path, "multi-status answer without a result"))?;
+        let status = result.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+        if (200..300).contains(&status) {
+            return Ok(result);
+        }
+        let body = json!({"errors": [result.clone()]}).to_string();
+        let url = self.path_url(&path, &[])?;
+        Err(Error::Api(Box::new(ApiError::from_response(
+            status,
+            "POST",
+            url.as_str(),
+            body.as_bytes(),
+        ))))
     }
 
     pub async fn license_settings(&self) -> Result<Value> {
@@ -45,10 +86,19 @@ impl Tenant {
         self.put_json("/api/v1/licenses/settings", settings).await
     }
 
-    pub async fn license_consumption(&self, filter: Option<&str>, limit: Option<usize>) -> Result<Vec<Value>> {
-        let mut query: Vec<(&str, String)> = filter.filter(|f| !f.is_empty()).map(|f| ("filter", f.to_string())).into_iter().collect();
+    pub async fn license_consumption(
+        &self,
+        filter: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Value>> {
+        let mut query: Vec<(&str, String)> = filter
+            .filter(|f| !f.is_empty())
+            .map(|f| ("filter", f.to_string()))
+            .into_iter()
+            .collect();
         query.push(("limit", limit.unwrap_or(200).clamp(1, 200).to_string()));
-        self.list_all("/api/v1/licenses/consumption", &query, limit).await
+        self.list_all("/api/v1/licenses/consumption", &query, limit)
+            .await
     }
 }
 
@@ -56,6 +106,10 @@ impl Tenant {
 pub(super) fn per_item(path: &str, answer: Value) -> Result<Vec<Value>> {
     match answer.get("data").and_then(Value::as_array) {
         Some(items) => Ok(items.clone()),
-        None => Err(Error::decode("POST", path, "multi-status answer without a `data` array")),
+        None => Err(Error::decode(
+            "POST",
+            path,
+            "multi-status answer without a `data` array",
+        )),
     }
 }

@@ -1,12 +1,12 @@
 //! The async Qlik Cloud client: [`http`] is the core (auth, tokens, retries, pagination, errors);
 //! one file per API adds its calls to [`Tenant`] or [`Registration`].
 
+mod apikeys;
 pub mod auth;
 pub mod endpoint;
 pub mod error;
-pub mod http;
-mod apikeys;
 mod groups;
+pub mod http;
 mod idps;
 mod licenses;
 mod oauth_clients;

@@ -1,6 +1,8 @@
 //! The verbs every API file builds on, and raw calls for anything not modelled yet.
 
+use super::http::Response;
 use super::{Error, Request, Result, Tenant, PAGE_SIZE};
+use reqwest::header::HeaderName;
 use reqwest::{Method, Url};
 use serde_json::Value;
 
@@ -8,19 +10,40 @@ impl Tenant {
     /// A path on this tenant (`/api/v1/...`, query allowed); other hosts are refused.
     pub fn path_url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
         if !path.starts_with('/') || path.starts_with("//") {
-            return Err(Error::Usage(format!("expected a path on the tenant starting with `/`, got {path:?}")));
+            return Err(Error::Usage(format!(
+                "expected a path on the tenant starting with `/`, got {path:?}"
+            )));
         }
         self.svc.url(path, query)
     }
 
-    /// `method path` with an optional JSON body and extra headers; the answer's body (`null` when empty).
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&'static str, String)]) -> Result<Value> {
+    /// `method path` with an optional JSON body and extra headers: the whole answer.
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: Vec<(HeaderName, String)>,
+    ) -> Result<Response> {
         let mut req = Request::new(method, self.path_url(path, &[])?);
         req.body = body;
-        for (name, value) in headers {
-            req = req.header(name, value.clone());
-        }
-        Ok(self.client.send(&self.svc, req).await?.body)
+        req.headers = headers;
+        self.client.send(&self.svc, req).await
+    }
+
+    /// `method path`: the answer's body (`null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&'static str, String)],
+    ) -> Result<Value> {
+        let headers = headers
+            .iter()
+            .map(|(n, v)| (HeaderName::from_static(n), v.clone()))
+            .collect();
+        Ok(self.request_with(method, path, body, headers).await?.body)
     }
 
     pub async fn get_json(&self, path: &str) -> Result<Value> {
@@ -44,18 +67,32 @@ impl Tenant {
     }
 
     /// Every item of a GET list (all pages unless `limit`), asking for the largest page size.
-    pub async fn list_all(&self, path: &str, query: &[(&str, String)], limit: Option<usize>) -> Result<Vec<Value>> {
+    pub async fn list_all(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        limit: Option<usize>,
+    ) -> Result<Vec<Value>> {
         let mut q = query.to_vec();
         if !q.iter().any(|(k, _)| *k == "limit") {
-            q.push(("limit", limit.map_or(PAGE_SIZE, |n| n.clamp(1, PAGE_SIZE)).to_string()));
+            q.push((
+                "limit",
+                limit
+                    .map_or(PAGE_SIZE, |n| n.clamp(1, PAGE_SIZE))
+                    .to_string(),
+            ));
         }
         let url = self.path_url(path, &q)?;
-        self.client.list(&self.svc, Request::new(Method::GET, url), limit).await
+        self.client
+            .list(&self.svc, Request::new(Method::GET, url), limit)
+            .await
     }
 
     /// Every item of a list whose path already carries its query (raw list calls).
     pub async fn list_path(&self, path: &str, limit: Option<usize>) -> Result<Vec<Value>> {
         let url = self.path_url(path, &[])?;
-        self.client.list(&self.svc, Request::new(Method::GET, url), limit).await
+        self.client
+            .list(&self.svc, Request::new(Method::GET, url), limit)
+            .await
     }
 }

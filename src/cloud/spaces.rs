@@ -20,28 +20,57 @@ impl Tenant {
 
     /// JSON Patch (`replace` `/name`, `/description`, `/ownerId`); answered with the space.
     pub async fn update_space(&self, id: &str, ops: Value) -> Result<Value> {
-        self.patch_json(&format!("/api/v1/spaces/{}", seg(id)), ops).await
+        self.patch_json(&format!("/api/v1/spaces/{}", seg(id)), ops)
+            .await
     }
 
     /// Deletes a space; 412 while it still holds content.
     pub async fn delete_space(&self, id: &str) -> Result<Value> {
-        self.delete_path(&format!("/api/v1/spaces/{}", seg(id))).await
+        self.delete_path(&format!("/api/v1/spaces/{}", seg(id)))
+            .await
     }
 
     pub async fn space_assignments(&self, id: &str) -> Result<Vec<Value>> {
-        self.list_all(&format!("/api/v1/spaces/{}/assignments", seg(id)), &[], None).await
+        self.list_all(
+            &format!("/api/v1/spaces/{}/assignments", seg(id)),
+            &[],
+            None,
+        )
+        .await
     }
 
     /// `{type: user|group, assigneeId, roles: [...]}`.
     pub async fn create_space_assignment(&self, id: &str, assignment: Value) -> Result<Value> {
-        self.post_json(&format!("/api/v1/spaces/{}/assignments", seg(id)), assignment).await
+        self.post_json(
+            &format!("/api/v1/spaces/{}/assignments", seg(id)),
+            assignment,
+        )
+        .await
     }
 
-    pub async fn update_space_assignment(&self, id: &str, assignment_id: &str, ops: Value) -> Result<Value> {
-        self.patch_json(&format!("/api/v1/spaces/{}/assignments/{}", seg(id), seg(assignment_id)), ops).await
+    pub async fn update_space_assignment(
+        &self,
+        id: &str,
+        assignment_id: &str,
+        ops: Value,
+    ) -> Result<Value> {
+        self.patch_json(
+            &format!(
+                "/api/v1/spaces/{}/assignments/{}",
+                seg(id),
+                seg(assignment_id)
+            ),
+            ops,
+        )
+        .await
     }
 
     pub async fn delete_space_assignment(&self, id: &str, assignment_id: &str) -> Result<Value> {
-        self.delete_path(&format!("/api/v1/spaces/{}/assignments/{}", seg(id), seg(assignment_id))).await
+        self.delete_path(&format!(
+            "/api/v1/spaces/{}/assignments/{}",
+            seg(id),
+            seg(assignment_id)
+        ))
+        .await
     }
 }

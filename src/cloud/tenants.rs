@@ -15,7 +15,9 @@ impl Tenant {
 
     /// `PATCH /tenants/{id}`: JSON Patch with `replace` operations only.
     pub async fn patch_tenant(&self, id: &str, ops: Value) -> Result<()> {
-        self.patch_json(&format!("/api/v1/tenants/{}", seg(id)), ops).await.map(drop)
+        self.patch_json(&format!("/api/v1/tenants/{}", seg(id)), ops)
+            .await
+            .map(drop)
     }
 
     /// The tenant's id (from `/tenants/me`).
@@ -30,7 +32,11 @@ impl Tenant {
     /// Sets the tenant's display name and returns the tenant as it now is.
     pub async fn rename(&self, name: &str) -> Result<Value> {
         let id = self.tenant_id().await?;
-        self.patch_tenant(&id, json!([{"op": "replace", "path": "/name", "value": name}])).await?;
+        self.patch_tenant(
+            &id,
+            json!([{"op": "replace", "path": "/name", "value": name}]),
+        )
+        .await?;
         self.tenant(&id).await
     }
 }

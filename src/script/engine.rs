@@ -61,6 +61,12 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     super::licenses::register(&mut engine);
     super::users::register(&mut engine);
     super::roles::register(&mut engine);
+    super::groups::register(&mut engine);
+    super::idps::register(&mut engine);
+    super::oauth_clients::register(&mut engine);
+    super::spaces::register(&mut engine);
+    super::apikeys::register(&mut engine);
+    super::raw::register(&mut engine);
     engine
 }
 

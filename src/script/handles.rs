@@ -1,6 +1,6 @@
 //! `tenant(host)` and `region(code)`: typed handles whose methods call the API.
 
-use super::convert::lift;
+use super::convert::{lift, to_dynamic};
 use super::native::{fail, native};
 use crate::cloud::{self, Credentials};
 use crate::regions;
@@ -31,6 +31,22 @@ impl TenantHandle {
     /// Runs one API call to completion and maps its error to a catchable script error.
     pub fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
         lift(self.session.block_on(fut))
+    }
+
+    /// A call answering one JSON value, as a Rhai value.
+    pub fn value(
+        &self,
+        fut: impl Future<Output = cloud::Result<serde_json::Value>>,
+    ) -> Fallible<Dynamic> {
+        Ok(to_dynamic(self.call(fut)?))
+    }
+
+    /// A call answering a list, as a Rhai array.
+    pub fn values(
+        &self,
+        fut: impl Future<Output = cloud::Result<Vec<serde_json::Value>>>,
+    ) -> Fallible<rhai::Array> {
+        Ok(self.call(fut)?.into_iter().map(to_dynamic).collect())
     }
 }
 

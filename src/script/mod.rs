@@ -6,10 +6,16 @@ pub mod engine;
 pub mod report;
 pub mod runner;
 
+mod apikeys;
+mod groups;
 mod handles;
+mod idps;
 mod licenses;
 mod native;
+mod oauth_clients;
+mod raw;
 mod roles;
+mod spaces;
 mod tenants;
 mod users;
 mod util;

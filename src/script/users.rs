@@ -82,4 +82,67 @@ pub fn register(engine: &mut Engine) {
         "The number of users on the tenant.",
         |t: &mut TenantHandle| t.call(t.api.count_users())
     );
+    native!(engine, "filter_users", ["t: &mut Tenant", "filter: &str", "Array"],
+        "Every user matching a SCIM filter through `POST /users/actions/filter` (its own rate tier).",
+        |t: &mut TenantHandle, filter: &str| t.values(t.api.filter_users(filter, None)));
+    native!(engine, "invite_users", ["t: &mut Tenant", "invitees: Array", "Array"],
+        "Invites users `[#{email, name, language}]`; one result per invitee: `#{email, status: ok|exists|error, ...}`.",
+        |t: &mut TenantHandle, invitees: Array| {
+            let body = to_json(&Dynamic::from_array(invitees))?;
+            t.values(t.api.invite_users(body))
+        });
+    native!(engine, "find_user", ["t: &mut Tenant", "by: Map", "Dynamic"],
+        "The user with this `email`, `subject`, `id` or `name` (one key), or `()` when there is none.",
+        |t: &mut TenantHandle, by: Map| -> Fallible<Dynamic> {
+            let mut keys = by.iter().filter(|(_, v)| !v.is_unit());
+            let (Some((field, value)), None) = (keys.next(), keys.next()) else {
+                return fail("find_user takes exactly one of #{email}, #{subject}, #{id}, #{name}");
+            };
+            if !["email", "subject", "id", "name"].contains(&field.as_str()) {
+                return fail(format!("find_user cannot search by {field:?}: use email, subject, id or name"));
+            }
+            Ok(t.call(t.api.find_user(field, &value.to_string()))?.map(to_dynamic).unwrap_or(Dynamic::UNIT))
+        });
+    native!(
+        engine,
+        "add_role",
+        ["t: &mut Tenant", "user: Dynamic", "role: &str", "bool"],
+        "Gives a user (id or user map) a role by name unless it has it; whether anything changed.",
+        |t: &mut TenantHandle, user: Dynamic, role: &str| t
+            .call(t.api.add_role(&user_id(&user)?, role))
+    );
+    native!(
+        engine,
+        "remove_role",
+        ["t: &mut Tenant", "user: Dynamic", "role: &str", "bool"],
+        "Takes a role (by name) from a user if it has it; whether anything changed.",
+        |t: &mut TenantHandle, user: Dynamic, role: &str| t
+            .call(t.api.remove_role(&user_id(&user)?, role))
+    );
+    native!(
+        engine,
+        "set_roles",
+        ["t: &mut Tenant", "user: Dynamic", "roles: Array", "bool"],
+        "Makes a user's roles exactly these names; whether anything changed.",
+        |t: &mut TenantHandle, user: Dynamic, roles: Array| {
+            let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            t.call(t.api.set_roles(&user_id(&user)?, &roles))
+        }
+    );
+}
+
+/// A user given as its id or as a user map with `id`.
+fn user_id(user: &Dynamic) -> Fallible<String> {
+    if user.is_string() {
+        return Ok(user.to_string());
+    }
+    if let Some(map) = user.read_lock::<Map>() {
+        if let Some(id) = map.get("id").filter(|v| v.is_string()) {
+            return Ok(id.to_string());
+        }
+    }
+    fail(format!(
+        "expected a user id or a user map with `id`, got {}",
+        user.type_name()
+    ))
 }

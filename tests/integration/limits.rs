@@ -36,7 +36,7 @@ fn a_burst_of_writes_gets_429_with_retry_after() {
         .expect("Retry-After header")
         .parse()
         .unwrap();
-    assert!(wait >= 1 && wait <= 300, "{wait}");
+    assert!((1..=300).contains(&wait), "{wait}");
     let body = reply.json();
     assert_eq!(body["errors"][0]["code"], "HTTP-429");
     assert_eq!(body["errors"][0]["title"], "API rate limit reached.");
