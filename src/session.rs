@@ -85,7 +85,7 @@ impl Session {
     pub fn default_credentials(&self) -> cloud::Result<Credentials> {
         let get = |name| self.env.get(name).filter(|v| !v.is_empty());
         match (get(vars::CLIENT_ID), get(vars::CLIENT_SECRET), get(vars::API_KEY)) {
-            (Some(id), Some(secret), _) => Ok(Credentials::Client { id, secret: Secret::new(secret), scope: None }),
+            (Some(id), Some(secret), _) => Ok(Credentials::client(id, secret)),
             (Some(_), None, None) => Err(cloud::Error::Usage(format!("{} is set but {} is not", vars::CLIENT_ID, vars::CLIENT_SECRET))),
             (_, _, Some(key)) => Ok(Credentials::ApiKey(Secret::new(key))),
             _ => Err(cloud::Error::Usage(format!(

@@ -78,3 +78,7 @@ pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 /// (documented ones: LICENSES-011, LICENSES-016); these are ours.
 pub const LICENSES_BAD_REQUEST_CODE: &str = "LICENSES-001";
 pub const LICENSES_FORBIDDEN_CODE: &str = "LICENSES-003";
+
+/// Private Key JWT sends `client_assertion_type` + `client_assertion` (RFC 7523 names; Qlik's
+/// docs describe the claims but the parameter names were not seen verbatim).
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -1,9 +1,10 @@
 //! Credentials and the access-token cache.
 //!
 //! Tokens are scoped to one host (a tenant or a register host): the cache key is the origin plus
-//! the client id, so a token obtained on tenant A is never sent to tenant B. One fetch at a time
+//! the credential, so a token obtained on tenant A is never sent to tenant B. One fetch at a time
 //! per key; everyone else waits for it. Tokens live in memory only.
 
+use super::jwt::SigningKey;
 use crate::secret::Secret;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,37 +13,88 @@ use std::time::{Duration, Instant};
 /// How a handle authenticates.
 #[derive(Debug, Clone)]
 pub enum Credentials {
-    /// OAuth2 client credentials (tenant-level or region-level M2M client).
+    /// An OAuth2 machine-to-machine client (tenant-level or region-level).
     Client {
         id: String,
-        secret: Secret,
+        auth: ClientAuth,
         scope: Option<String>,
+        impersonate: Option<Impersonation>,
     },
     /// A user's API key, sent as is.
     ApiKey(Secret),
 }
 
+/// How an OAuth client proves itself at `/oauth/token`.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    /// `client_secret` in the JSON body.
+    Secret(Secret),
+    /// A signed `client_assertion` (Private Key JWT).
+    PrivateKey(Arc<SigningKey>),
+}
+
+/// The grant that makes an M2M client act as a user (confirmed in @qlik/api).
+pub const IMPERSONATION_GRANT: &str = "urn:qlik:oauth:user-impersonation";
+
+/// The user an impersonation token acts as (`user_lookup`).
+#[derive(Debug, Clone)]
+pub struct Impersonation {
+    /// `subject` or `userId`.
+    pub field: &'static str,
+    pub value: String,
+}
+
 impl Credentials {
-    /// What identifies the credential in logs and cache keys (never the secret).
+    /// A client authenticated with a secret.
+    pub fn client(id: impl Into<String>, secret: impl Into<String>) -> Credentials {
+        Credentials::Client {
+            id: id.into(),
+            auth: ClientAuth::Secret(Secret::new(secret)),
+            scope: None,
+            impersonate: None,
+        }
+    }
+
+    /// What identifies the credential in logs (never the secret).
     pub fn label(&self) -> String {
         match self {
+            Credentials::Client {
+                id,
+                impersonate: Some(user),
+                ..
+            } => format!("client {id} as {} {}", user.field, user.value),
             Credentials::Client { id, .. } => format!("client {id}"),
             Credentials::ApiKey(_) => "api key".to_string(),
         }
     }
 
-    /// What tokens are cached under: the client id, scope and a digest of the secret, so a
-    /// handle built with another secret (or scope) never borrows this one's token.
+    /// What tokens are cached under: the client id, a digest of how it authenticates, the
+    /// scope and the impersonated user, so a handle built any other way never borrows this
+    /// one's token.
     pub fn cache_key(&self) -> String {
         match self {
-            Credentials::Client { id, secret, scope } => {
-                let digest =
-                    ring::digest::digest(&ring::digest::SHA256, secret.expose().as_bytes());
-                let fp: String = digest.as_ref()[..8]
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                format!("{id} {fp} {}", scope.as_deref().unwrap_or(""))
+            Credentials::Client {
+                id,
+                auth,
+                scope,
+                impersonate,
+            } => {
+                let proof = match auth {
+                    ClientAuth::Secret(secret) => {
+                        let digest =
+                            ring::digest::digest(&ring::digest::SHA256, secret.expose().as_bytes());
+                        digest.as_ref()[..8]
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<String>()
+                    }
+                    ClientAuth::PrivateKey(key) => format!("key:{}", key.kid),
+                };
+                let user = impersonate
+                    .as_ref()
+                    .map(|u| format!("{}={}", u.field, u.value))
+                    .unwrap_or_default();
+                format!("{id} {proof} {} {user}", scope.as_deref().unwrap_or(""))
             }
             Credentials::ApiKey(_) => String::new(),
         }
@@ -117,19 +169,29 @@ mod tests {
 
     #[test]
     fn credentials_do_not_leak_in_debug() {
-        let c = Credentials::Client {
-            id: "abc".into(),
-            secret: Secret::new("s3cr3t"),
-            scope: None,
-        };
+        let c = Credentials::client("abc", "s3cr3t");
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(c.label(), "client abc");
-        let other = Credentials::Client {
-            id: "abc".into(),
-            secret: Secret::new("other"),
-            scope: None,
-        };
+        let other = Credentials::client("abc", "other");
         assert_ne!(c.cache_key(), other.cache_key());
         assert!(!c.cache_key().contains("s3cr3t"));
+        let Credentials::Client {
+            id, auth, scope, ..
+        } = c.clone()
+        else {
+            unreachable!()
+        };
+        let alice = Impersonation {
+            field: "subject",
+            value: "alice".into(),
+        };
+        let as_alice = Credentials::Client {
+            id,
+            auth,
+            scope,
+            impersonate: Some(alice),
+        };
+        assert_ne!(c.cache_key(), as_alice.cache_key());
+        assert_eq!(as_alice.label(), "client abc as subject alice");
     }
 }

@@ -3,7 +3,7 @@
 //! Every request, mutating or not, goes through [`Client::send`]: that is the one place where
 //! retries live today and where dry-run and journaling will live.
 
-use super::auth::{Credentials, Token, TokenCache};
+use super::auth::{ClientAuth, Credentials, Token, TokenCache};
 use super::endpoint::Routing;
 use super::error::{ApiError, Error, Result};
 use crate::secret::Secret;
@@ -318,37 +318,62 @@ impl Client {
 
     /// The bearer for a service: the API key, or a cached (or freshly fetched) access token.
     async fn token(&self, svc: &Service) -> Result<Secret> {
-        let (id, secret, scope) = match &svc.creds {
-            Credentials::ApiKey(key) => return Ok(key.clone()),
-            Credentials::Client { id, secret, scope } => (id, secret, scope),
-        };
-        let origin = origin(&svc.base);
-        let slot = self.inner.tokens.slot(&origin, &svc.creds.cache_key());
+        if let Credentials::ApiKey(key) = &svc.creds {
+            return Ok(key.clone());
+        }
+        let slot = self
+            .inner
+            .tokens
+            .slot(&origin(&svc.base), &svc.creds.cache_key());
         let mut held = slot.lock().await;
         if let Some(token) = held.as_ref().filter(|t| t.fresh()) {
             return Ok(token.value.clone());
         }
-        let token = self.fetch_token(svc, id, secret, scope.as_deref()).await?;
+        let token = self.fetch_token(svc).await?;
         let value = token.value.clone();
         *held = Some(token);
         Ok(value)
     }
 
-    /// POST `/oauth/token` with the client-credentials grant (JSON body, as the official clients send).
-    async fn fetch_token(
-        &self,
-        svc: &Service,
-        id: &str,
-        secret: &Secret,
-        scope: Option<&str>,
-    ) -> Result<Token> {
-        let url = svc.url("/oauth/token", &[])?;
-        let mut body = json!({"client_id": id, "client_secret": secret.expose(), "grant_type": "client_credentials"});
+    /// The JSON body of a token request (what the official clients send): the client
+    /// credentials or impersonation grant, authenticated by a secret or a fresh signed assertion.
+    fn token_request(&self, creds: &Credentials, token_url: &Url) -> Result<Value> {
+        let Credentials::Client {
+            id,
+            auth,
+            scope,
+            impersonate,
+        } = creds
+        else {
+            return Err(Error::Usage("API keys are not exchanged for tokens".into()));
+        };
+        let mut body = json!({"client_id": id, "grant_type": "client_credentials"});
+        if let Some(user) = impersonate {
+            body["grant_type"] = json!(super::auth::IMPERSONATION_GRANT);
+            body["user_lookup"] = json!({"field": user.field, "value": user.value});
+        }
+        match auth {
+            ClientAuth::Secret(secret) => body["client_secret"] = json!(secret.expose()),
+            ClientAuth::PrivateKey(key) => {
+                let assertion = key
+                    .assertion(id, token_url.as_str())
+                    .map_err(Error::Usage)?;
+                body["client_assertion_type"] = json!(crate::wire::CLIENT_ASSERTION_TYPE);
+                body["client_assertion"] = json!(assertion);
+            }
+        }
         if let Some(scope) = scope {
             body["scope"] = json!(scope);
         }
+        Ok(body)
+    }
+
+    /// POST `/oauth/token` on the service's own host: tokens are scoped to it.
+    async fn fetch_token(&self, svc: &Service) -> Result<Token> {
+        let url = svc.url("/oauth/token", &[])?;
         let mut transients = 0;
         let raw = loop {
+            let body = self.token_request(&svc.creds, &url)?;
             match self
                 .exchange(&Method::POST, &url, &[], Some(&body), None)
                 .await

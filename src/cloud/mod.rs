@@ -8,6 +8,7 @@ pub mod error;
 mod groups;
 pub mod http;
 mod idps;
+pub mod jwt;
 mod licenses;
 mod oauth_clients;
 mod raw;
@@ -17,7 +18,7 @@ mod spaces;
 mod tenants;
 mod users;
 
-pub use auth::Credentials;
+pub use auth::{ClientAuth, Credentials, Impersonation};
 pub use error::{Error, Result};
 pub use http::{Client, Request, Service};
 

@@ -2,7 +2,8 @@
 
 use super::convert::{lift, to_dynamic};
 use super::native::{fail, native};
-use crate::cloud::{self, Credentials};
+use crate::cloud::jwt::SigningKey;
+use crate::cloud::{self, ClientAuth, Credentials, Impersonation};
 use crate::regions;
 use crate::secret::Secret;
 use crate::session::Session;
@@ -69,29 +70,81 @@ impl RegionHandle {
     }
 }
 
-/// Credentials from an auth map: `#{client_id, client_secret, scope?}` or `#{api_key}`.
+/// Credentials from an auth map:
+/// `#{client_id, client_secret}`, `#{client_id, private_key: "key.pem", kid?}` (Private Key JWT),
+/// or `#{api_key}`; `scope` and `impersonate: #{subject}` / `#{userId}` go with a client.
 fn credentials(auth: &Map) -> Fallible<Credentials> {
-    const KEYS: [&str; 4] = ["client_id", "client_secret", "scope", "api_key"];
+    const KEYS: [&str; 7] = [
+        "client_id",
+        "client_secret",
+        "private_key",
+        "kid",
+        "scope",
+        "impersonate",
+        "api_key",
+    ];
     if let Some(k) = auth.keys().find(|k| !KEYS.contains(&k.as_str())) {
         return fail(format!(
-            "unknown auth key {k:?}: use client_id + client_secret (+ scope), or api_key"
+            "unknown auth key {k:?}: use one of {}",
+            KEYS.join(", ")
         ));
     }
     let text = |k: &str| auth.get(k).filter(|v| !v.is_unit()).map(|v| v.to_string());
-    match (text("client_id"), text("client_secret"), text("api_key")) {
-        (Some(id), Some(secret), None) => Ok(Credentials::Client {
+    let client_auth = match (text("client_secret"), text("private_key")) {
+        (Some(secret), None) => Some(ClientAuth::Secret(Secret::new(secret))),
+        (None, Some(path)) => Some(ClientAuth::PrivateKey(Arc::new(signing_key(
+            &path,
+            text("kid"),
+        )?))),
+        (Some(_), Some(_)) => return fail("give client_secret or private_key, not both"),
+        (None, None) => None,
+    };
+    let impersonate = match auth.get("impersonate").filter(|v| !v.is_unit()) {
+        Some(user) => Some(impersonation(user)?),
+        None => None,
+    };
+    match (text("client_id"), client_auth, text("api_key")) {
+        (Some(id), Some(auth), None) => Ok(Credentials::Client {
             id,
-            secret: Secret::new(secret),
+            auth,
             scope: text("scope"),
+            impersonate,
         }),
-        (None, None, Some(key)) => Ok(Credentials::ApiKey(Secret::new(key))),
-        _ => fail("auth needs client_id and client_secret, or api_key alone"),
+        (None, None, Some(key)) if impersonate.is_none() => {
+            Ok(Credentials::ApiKey(Secret::new(key)))
+        }
+        _ => fail("auth needs client_id with client_secret or private_key, or api_key alone"),
     }
+}
+
+/// `#{subject: ".."}` or `#{userId: ".."}` (the `user_lookup` of an impersonation token).
+fn impersonation(user: &Dynamic) -> Fallible<Impersonation> {
+    let Some(map) = user.read_lock::<Map>() else {
+        return fail("impersonate takes #{subject: ...} or #{userId: ...}");
+    };
+    match (map.get("subject"), map.get("userId"), map.len()) {
+        (Some(v), None, 1) => Ok(Impersonation {
+            field: "subject",
+            value: v.to_string(),
+        }),
+        (None, Some(v), 1) => Ok(Impersonation {
+            field: "userId",
+            value: v.to_string(),
+        }),
+        _ => fail("impersonate takes exactly one of #{subject: ...} or #{userId: ...}"),
+    }
+}
+
+fn signing_key(path: &str, kid: Option<String>) -> Fallible<SigningKey> {
+    let pem = std::fs::read_to_string(path)
+        .or_else(|e| fail(format!("cannot read private key {path}: {e}")))?;
+    SigningKey::from_pem(&pem, kid).or_else(|e| fail(format!("{path}: {e}")))
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
     engine.register_type_with_name::<TenantHandle>("Tenant");
     engine.register_type_with_name::<RegionHandle>("Region");
+    register_auth_helpers(engine);
 
     let s = session.clone();
     native!(engine, "tenant", ["host: &str", "Tenant"],
@@ -208,6 +261,35 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
                     Dynamic::from_map(m)
                 })
                 .collect::<rhai::Array>()
+        }
+    );
+}
+
+fn register_auth_helpers(engine: &mut Engine) {
+    native!(engine, "as_user", ["t: &mut Tenant", "user: Map", "Tenant"],
+        "The same tenant and OAuth client acting as a user (`#{subject: ..}` or `#{userId: ..}`), through
+        the impersonation grant; the client needs `urn:qlik:oauth:user-impersonation` allowed.",
+        |t: &mut TenantHandle, user: Map| -> Fallible<TenantHandle> {
+            let Credentials::Client { id, auth, scope, .. } = t.api.svc.creds.clone() else {
+                return fail("as_user needs a handle authenticated by an OAuth client, not an API key");
+            };
+            let impersonate = Some(impersonation(&Dynamic::from_map(user))?);
+            let mut handle = t.clone();
+            handle.api.svc.creds = Credentials::Client { id, auth, scope, impersonate };
+            Ok(handle)
+        });
+    native!(engine, "public_jwk", ["pem_path: &str", "Map"],
+        "The public JWK of a private key file (RSA or EC P-384), for an OAuth client's `publicKeys`.",
+        |path: &str| -> Fallible<Dynamic> { Ok(to_dynamic(signing_key(path, None)?.public_jwk())) });
+    native!(
+        engine,
+        "public_jwk",
+        ["pem_path: &str", "kid: &str", "Map"],
+        "The public JWK of a private key file with the given key id.",
+        |path: &str, kid: &str| -> Fallible<Dynamic> {
+            Ok(to_dynamic(
+                signing_key(path, Some(kid.to_string()))?.public_jwk(),
+            ))
         }
     );
 }
