@@ -40,6 +40,9 @@ struct Global {
     /// Less logging: errors only
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// Let scripts read and write files under DIR too (besides the working directory)
+    #[arg(long = "allow-path", global = true, value_name = "DIR")]
+    allow_paths: Vec<PathBuf>,
     /// Stop a script after N Rhai operations (0 = unlimited)
     #[arg(long, global = true, value_name = "N")]
     max_operations: Option<u64>,
@@ -164,6 +167,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
     let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
     let mut session = Session::new(env);
+    if !cli.global.allow_paths.is_empty() {
+        session.file_roots = crate::script::files::FileRoots::new(&cli.global.allow_paths);
+    }
     if cli.global.sim {
         session
             .start_embedded_sim(SimOptions::default())

@@ -19,6 +19,7 @@ pub mod vars {
     pub const CLIENT_SECRET: &str = "QLIK_CLIENT_SECRET";
     pub const API_KEY: &str = "QLIK_API_KEY";
     pub const SIM: &str = "QOPS_SIM";
+    pub const PATH: &str = "QOPS_PATH";
 }
 
 impl Env {

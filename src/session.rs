@@ -5,6 +5,7 @@
 
 use crate::cloud::{self, endpoint::Routing, endpoint::SimRoute, Client, Credentials};
 use crate::config::{vars, Env};
+use crate::script::files::FileRoots;
 use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimOptions};
 use std::future::Future;
@@ -14,6 +15,8 @@ use tokio::runtime::Runtime;
 
 pub struct Session {
     pub env: Env,
+    /// Where `read_json` & co. may touch files.
+    pub file_roots: FileRoots,
     routing: Routing,
     runtime: OnceLock<Runtime>,
     client: OnceLock<Client>,
@@ -24,6 +27,7 @@ impl Session {
     pub fn new(env: Env) -> Session {
         Session {
             env,
+            file_roots: FileRoots::new(&[]),
             routing: Routing::default(),
             runtime: OnceLock::new(),
             client: OnceLock::new(),

@@ -1,5 +1,6 @@
 //! The one engine builder: `run`, `eval`, `check`, the REPL and the tests all call [`build`].
 
+use crate::config::vars;
 use crate::session::Session;
 use rhai::{Engine, OptimizationLevel};
 use std::io::Write;
@@ -55,7 +56,11 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "qops::script", "{}:{}: {text}", source.unwrap_or("script"), pos);
     });
+    engine.set_module_resolver(super::modules::Resolver::new(
+        session.env.get(vars::PATH).as_deref(),
+    ));
     super::handles::register(&mut engine, session);
+    super::files::register(&mut engine, session);
     super::util::register(&mut engine, session);
     super::tenants::register(&mut engine);
     super::licenses::register(&mut engine);

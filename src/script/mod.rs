@@ -3,6 +3,8 @@
 
 pub mod convert;
 pub mod engine;
+pub mod files;
+pub mod modules;
 pub mod report;
 pub mod runner;
 

@@ -1,0 +1,124 @@
+//! Where `import "name"` looks, in order: the importing script's directory, `./qops_modules/`,
+//! each directory of `QOPS_PATH`, then the stdlib bundled in the binary (so
+//! `import "qlik/tenant"` works with no files on disk). Cycles are reported, not looped.
+
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The modules shipped inside the binary, by import name.
+pub const STDLIB: &[(&str, &str)] =
+    &[("qlik/tenant", include_str!("../../stdlib/qlik/tenant.rhai"))];
+
+pub struct Resolver {
+    /// `./qops_modules` and the `QOPS_PATH` directories.
+    search: Vec<PathBuf>,
+    cache: Mutex<HashMap<String, Shared<Module>>>,
+}
+
+thread_local! {
+    /// Modules being loaded on this thread, outermost first: an import of one of them is a cycle.
+    static LOADING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Resolver {
+    pub fn new(qops_path: Option<&str>) -> Resolver {
+        let mut search = vec![PathBuf::from("qops_modules")];
+        if let Some(list) = qops_path {
+            search.extend(std::env::split_paths(list).filter(|p| !p.as_os_str().is_empty()));
+        }
+        Resolver {
+            search,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Where `path` is found: a file, or a bundled module (`stdlib:` + name).
+    pub fn locate(&self, source: Option<&str>, path: &str) -> Option<(String, String)> {
+        let file = if path.ends_with(".rhai") {
+            path.to_string()
+        } else {
+            format!("{path}.rhai")
+        };
+        let script_dir = source
+            .filter(|s| !s.starts_with("stdlib:") && !s.starts_with('<'))
+            .and_then(|s| Path::new(s).parent());
+        let dirs = script_dir
+            .map(Path::to_path_buf)
+            .into_iter()
+            .chain(self.search.iter().cloned());
+        for dir in dirs {
+            let candidate = dir.join(&file);
+            if candidate.is_file() {
+                let text = std::fs::read_to_string(&candidate).ok()?;
+                let name = candidate
+                    .canonicalize()
+                    .unwrap_or(candidate)
+                    .display()
+                    .to_string();
+                return Some((name, text));
+            }
+        }
+        let bare = path.trim_end_matches(".rhai");
+        STDLIB
+            .iter()
+            .find(|(name, _)| *name == bare)
+            .map(|(name, text)| (format!("stdlib:{name}"), text.to_string()))
+    }
+}
+
+impl ModuleResolver for Resolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let Some((name, text)) = self.locate(source, path) else {
+            return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
+                path.to_string(),
+                pos,
+            )));
+        };
+        if let Some(m) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&name)
+        {
+            return Ok(m.clone());
+        }
+        let cycle = LOADING.with(|l| {
+            let l = l.borrow();
+            l.iter().position(|n| n == &name).map(|i| {
+                let mut chain: Vec<&str> = l[i..].iter().map(String::as_str).collect();
+                chain.push(&name);
+                chain.join(" -> ")
+            })
+        });
+        if let Some(chain) = cycle {
+            let err = EvalAltResult::ErrorRuntime(format!("import cycle: {chain}").into(), pos);
+            return Err(Box::new(EvalAltResult::ErrorInModule(
+                path.to_string(),
+                Box::new(err),
+                pos,
+            )));
+        }
+        let in_module =
+            |e: Box<EvalAltResult>| Box::new(EvalAltResult::ErrorInModule(name.clone(), e, pos));
+        let mut ast = engine.compile(&text).map_err(|e| in_module(e.into()))?;
+        ast.set_source(name.as_str());
+        LOADING.with(|l| l.borrow_mut().push(name.clone()));
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine);
+        LOADING.with(|l| l.borrow_mut().pop());
+        let module: Shared<Module> = Arc::new(module.map_err(in_module)?);
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, module.clone());
+        Ok(module)
+    }
+}
