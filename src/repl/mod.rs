@@ -53,7 +53,7 @@ pub fn run(session: &Arc<Session>, engine: Engine) -> Result<(), Failure> {
                     println!(
                         "{}{name}: {}",
                         if constant { "const " } else { "" },
-                        value.type_name()
+                        engine.map_type_name(value.type_name())
                     );
                 }
             }

@@ -3,8 +3,10 @@
 mod util;
 
 mod cli;
+mod configure;
 mod errors;
 mod limits;
+mod onboarding;
 mod paging;
 mod tokens;
 mod tutorial;
