@@ -15,10 +15,14 @@
 //! (DataAdmin); each OAuth client gets its bot user on first token.
 
 mod admin;
+mod apps;
 mod clock;
 mod errors;
 mod faults;
+mod groups;
 mod ids;
+mod invite;
+mod license_assignments;
 mod licenses;
 mod limits;
 mod oauth;
@@ -28,6 +32,7 @@ mod roles;
 mod scim;
 mod seed;
 mod server;
+mod spaces;
 mod state;
 mod tenants;
 mod users;
