@@ -541,14 +541,16 @@ mod tests {
         );
         let before = t.units_used("analyzer");
         t.users.push(u.clone());
-        on_user_created(&mut t, t.users.len() - 1);
+        let last = t.users.len() - 1;
+        on_user_created(&mut t, last);
         assert!(t.license_extra.is_empty());
         assert_eq!(t.users.last().unwrap().license, Some("analyzer"));
         assert_eq!(t.units_used("analyzer"), before);
         t.license.auto_assign_professional = true;
         u.subject = "later|2".into();
         t.users.push(u);
-        on_user_created(&mut t, t.users.len() - 1);
+        let last = t.users.len() - 1;
+        on_user_created(&mut t, last);
         assert_eq!(t.users.last().unwrap().license, Some("professional"));
     }
 }

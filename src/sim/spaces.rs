@@ -367,7 +367,7 @@ pub fn patch(req: &Req, t: &mut Tenant, id: &str, caller: &str, now: SimMs) -> H
             }
             "/description" => s.description = value.to_string(),
             "/ownerId" => {
-                if !t.user(value).is_some_and(|u| u.status != "deleted") {
+                if t.user(value).is_none_or(|u| u.status == "deleted") {
                     return Err(bad(format!(
                         "ownerId \"{value}\" is not a user of the tenant"
                     )));
