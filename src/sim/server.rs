@@ -446,6 +446,10 @@ fn content_api(
 }
 
 #[cfg(test)]
+#[path = "content_tests.rs"]
+mod content_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::{seed, SimOptions};
