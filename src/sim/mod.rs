@@ -4,7 +4,8 @@
 //!
 //! Layout: `server` (routing by Host, then faults, auth, rate limits, TenantAdmin checks),
 //! `state` (the world), `seed` (its start), one file per API (`oauth`, `tenants`, `licenses`,
-//! `users`, `roles`), and the shared mechanics `clock`, `limits`, `faults`, `paging`, `scim`,
+//! `users`, `roles`, `invite`, `license_assignments`, `groups`, `spaces`, `apps`), and the
+//! shared mechanics `clock`, `limits`, `faults`, `paging`, `scim`,
 //! `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`.
 //!
 //! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25

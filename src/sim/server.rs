@@ -358,7 +358,11 @@ fn tenant_api(
                     Ok(resp)
                 }
                 Route::User(id) if method == "PATCH" => users::patch(req, t, &id, now),
-                Route::User(id) => users::delete(t, &id),
+                Route::User(id) => {
+                    let resp = users::delete(t, &id)?;
+                    spaces::forget_user(t, &id);
+                    Ok(resp)
+                }
                 _ => Err(not_found()),
             }
         }

@@ -405,6 +405,13 @@ pub fn delete(t: &mut Tenant, id: &str) -> HResult {
     no_content()
 }
 
+/// A deleted user leaves every space it was assigned to.
+pub fn forget_user(t: &mut Tenant, user_id: &str) {
+    t.spaces
+        .assignments
+        .retain(|a| !(a.kind == "user" && a.assignee_id == user_id));
+}
+
 /// GET /api/v1/spaces/{id}/assignments
 pub fn list_assignments(req: &Req, t: &Tenant, space_id: &str) -> HResult {
     if t.spaces.get(space_id).is_none() {
