@@ -82,3 +82,50 @@ pub const LICENSES_FORBIDDEN_CODE: &str = "LICENSES-003";
 /// Private Key JWT sends `client_assertion_type` + `client_assertion` (RFC 7523 names; Qlik's
 /// docs describe the claims but the parameter names were not seen verbatim).
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// POST /licenses/assignments/actions/add for a subject that already holds an assignment: the
+/// spec lists only 201/403/404 item statuses. We answer a 409 item with this code (title
+/// "Assignment already exists") rather than silently replacing the type (that is `update`).
+pub const LICENSES_ALREADY_ASSIGNED_CODE: &str = "LICENSES-009";
+
+/// GET /licenses/consumption: the simulator invents this many analyzer-time records (one per
+/// active human user of the tenant, oldest first); real records come from real sessions.
+pub const CONSUMPTION_RECORDS: usize = 4;
+
+/// `filter` on GET /licenses/assignments is undocumented; we accept the SCIM subset with
+/// `subject eq|co` and `type eq`.
+pub const LICENSES_ASSIGNMENTS_FILTER: &str = "SCIM: subject eq|co, type eq";
+
+/// Groups error codes are undocumented; errors use the roles-style body
+/// `{errors:[{code,title,detail}], traceId}` with these codes.
+pub const GROUPS_BAD_REQUEST_CODE: &str = "GROUPS-1";
+pub const GROUPS_FORBIDDEN_CODE: &str = "GROUPS-3";
+pub const GROUPS_NOT_FOUND_CODE: &str = "GROUPS-4";
+pub const GROUPS_CONFLICT_CODE: &str = "GROUPS-9";
+
+/// GET /groups/settings `systemGroups`: a map keyed by group id; the one system group is
+/// "Everyone" (the id and name are assumptions following Qlik's fixed-id convention).
+pub const GROUPS_EVERYONE_ID: &str = "000000000000000000000001";
+pub const GROUPS_EVERYONE_NAME: &str = "com.qlik.Everyone";
+
+/// Spaces error codes are undocumented; errors use the roles-style body
+/// `{errors:[{code,title,detail}], traceId}` with these codes. 412 on DELETE of a non-empty
+/// space is documented; "non-empty" is read as "holds at least one app" (assignments do not
+/// count).
+pub const SPACES_BAD_REQUEST_CODE: &str = "SPACES-1";
+pub const SPACES_FORBIDDEN_CODE: &str = "SPACES-3";
+pub const SPACES_NOT_FOUND_CODE: &str = "SPACES-4";
+pub const SPACES_CONFLICT_CODE: &str = "SPACES-9";
+pub const SPACES_NOT_EMPTY_CODE: &str = "SPACES-12";
+/// A space assignment naming an unknown user or group answers 404 (the spec lists 404 and not
+/// 400 for assignments); PATCH of an assignment answers 200 with the Assignment.
+pub const SPACES_UNKNOWN_ASSIGNEE_STATUS: u16 = 404;
+
+/// Apps error codes are undocumented; same roles-style body.
+pub const APPS_BAD_REQUEST_CODE: &str = "APPS-1";
+pub const APPS_FORBIDDEN_CODE: &str = "APPS-3";
+pub const APPS_NOT_FOUND_CODE: &str = "APPS-4";
+
+/// Users created by POST /users/actions/invite get this subject prefix before the lowercased
+/// email: Qlik assigns the real subject when the invitee first logs in through the IdP; the
+/// value before that is not documented.
+pub const INVITED_SUBJECT_PREFIX: &str = "invite|";

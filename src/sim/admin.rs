@@ -24,6 +24,14 @@ pub fn state(st: &State) -> HResult {
                     "analyzer": {"units": t.license.analyzer_units, "unitsUsed": t.units_used("analyzer")},
                 },
                 "source": t.id == st.source_tenant_id,
+                "groups": t.groups.list.len(),
+                "spaces": {
+                    "count": t.spaces.list.len(),
+                    "items": t.spaces.list.iter().map(|s| json!({"id": s.id, "name": s.name, "type": s.kind})).collect::<Vec<_>>(),
+                },
+                "spaceAssignments": t.spaces.assignments.len(),
+                "apps": t.apps.len(),
+                "licenseAssignments": t.users.iter().filter(|u| u.status != "deleted" && u.license.is_some()).count() + t.license_extra.len(),
             })
         })
         .collect();

@@ -4,7 +4,8 @@
 //!
 //! Layout: `server` (routing by Host, then faults, auth, rate limits, TenantAdmin checks),
 //! `state` (the world), `seed` (its start), one file per API (`oauth`, `tenants`, `licenses`,
-//! `users`, `roles`), and the shared mechanics `clock`, `limits`, `faults`, `paging`, `scim`,
+//! `users`, `roles`, `invite`, `license_assignments`, `groups`, `spaces`, `apps`), and the
+//! shared mechanics `clock`, `limits`, `faults`, `paging`, `scim`,
 //! `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`.
 //!
 //! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25
@@ -15,10 +16,14 @@
 //! (DataAdmin); each OAuth client gets its bot user on first token.
 
 mod admin;
+mod apps;
 mod clock;
 mod errors;
 mod faults;
+mod groups;
 mod ids;
+mod invite;
+mod license_assignments;
 mod licenses;
 mod limits;
 mod oauth;
@@ -28,6 +33,7 @@ mod roles;
 mod scim;
 mod seed;
 mod server;
+mod spaces;
 mod state;
 mod tenants;
 mod users;

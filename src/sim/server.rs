@@ -9,6 +9,7 @@ use super::oauth::{self, Caller, Target};
 use super::request::{host_name, parse_query, Req};
 use super::state::State;
 use super::{admin, licenses, roles, tenants, users, DOMAIN};
+use super::{apps, groups, invite, license_assignments, spaces};
 use crate::regions::{self, Region};
 use crate::wire;
 use axum::body::Body;
@@ -123,6 +124,19 @@ enum Route {
     User(String),
     Roles,
     Role(String),
+    LicensesAssignments,
+    LicensesAction(String),
+    LicensesConsumption,
+    UsersInvite,
+    Groups,
+    GroupsSettings,
+    Group(String),
+    Spaces,
+    Space(String),
+    SpaceAssignments(String),
+    SpaceAssignment(String, String),
+    Apps,
+    App(String),
 }
 
 /// The route of a path on a host kind, with the methods it allows.
@@ -166,6 +180,26 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             ["users", id] => Some((Route::User(id.to_string()), &["GET", "PATCH", "DELETE"])),
             ["roles"] => Some((Route::Roles, GET)),
             ["roles", id] => Some((Route::Role(id.to_string()), GET)),
+            ["licenses", "assignments"] => Some((Route::LicensesAssignments, GET)),
+            ["licenses", "assignments", "actions", a @ ("add" | "update" | "delete")] => {
+                Some((Route::LicensesAction(a.to_string()), POST))
+            }
+            ["licenses", "consumption"] => Some((Route::LicensesConsumption, GET)),
+            ["users", "actions", "invite"] => Some((Route::UsersInvite, POST)),
+            ["groups"] => Some((Route::Groups, &["GET", "POST"])),
+            ["groups", "settings"] => Some((Route::GroupsSettings, &["GET", "PATCH"])),
+            ["groups", id] => Some((Route::Group(id.to_string()), &["GET", "DELETE"])),
+            ["spaces"] => Some((Route::Spaces, &["GET", "POST"])),
+            ["spaces", id] => Some((Route::Space(id.to_string()), &["GET", "PATCH", "DELETE"])),
+            ["spaces", id, "assignments"] => {
+                Some((Route::SpaceAssignments(id.to_string()), &["GET", "POST"]))
+            }
+            ["spaces", id, "assignments", a] => Some((
+                Route::SpaceAssignment(id.to_string(), a.to_string()),
+                &["GET", "PATCH", "DELETE"],
+            )),
+            ["apps"] => Some((Route::Apps, POST)),
+            ["apps", id] => Some((Route::App(id.to_string()), &["GET", "DELETE"])),
             _ => None,
         },
     }
@@ -195,7 +229,12 @@ fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     if !methods.contains(&method) {
         let api = if matches!(
             route,
-            Route::LicensesOverview | Route::LicensesStatus | Route::LicensesSettings
+            Route::LicensesOverview
+                | Route::LicensesStatus
+                | Route::LicensesSettings
+                | Route::LicensesAssignments
+                | Route::LicensesAction(_)
+                | Route::LicensesConsumption
         ) {
             Api::Licenses
         } else {
@@ -311,15 +350,108 @@ fn tenant_api(
                 .find(|t| t.id == tenant_id)
                 .ok_or_else(not_found)?;
             match route {
-                Route::Users => users::create(req, t, now, ids),
+                Route::Users => {
+                    let resp = users::create(req, t, now, ids)?;
+                    if resp.status().as_u16() == 201 {
+                        license_assignments::on_user_created(t, t.users.len() - 1);
+                    }
+                    Ok(resp)
+                }
                 Route::User(id) if method == "PATCH" => users::patch(req, t, &id, now),
-                Route::User(id) => users::delete(t, &id),
+                Route::User(id) => {
+                    let resp = users::delete(t, &id)?;
+                    spaces::forget_user(t, &id);
+                    Ok(resp)
+                }
                 _ => Err(not_found()),
             }
         }
+        r @ (Route::LicensesAssignments
+        | Route::LicensesAction(_)
+        | Route::LicensesConsumption
+        | Route::UsersInvite
+        | Route::Groups
+        | Route::GroupsSettings
+        | Route::Group(_)
+        | Route::Spaces
+        | Route::Space(_)
+        | Route::SpaceAssignments(_)
+        | Route::SpaceAssignment(..)
+        | Route::Apps
+        | Route::App(_)) => content_api(req, st, tenant_id, &user_id, admin, r),
         _ => Err(not_found()),
     }
 }
+
+/// Licenses assignments, invites, groups, spaces and apps.
+fn content_api(
+    req: &Req,
+    st: &mut State,
+    tenant_id: &str,
+    user_id: &str,
+    admin: bool,
+    route: Route,
+) -> HResult {
+    let now = st.now();
+    let method = req.method.as_str();
+    let State { tenants, ids, .. } = st;
+    let t = tenants
+        .iter_mut()
+        .find(|t| t.id == tenant_id)
+        .ok_or_else(not_found)?;
+    let read = method == "GET";
+    match route {
+        Route::LicensesAssignments => license_assignments::list(req, t),
+        Route::LicensesConsumption => license_assignments::consumption(req, t),
+        Route::LicensesAction(_) if !admin => Err(license_assignments::forbidden()),
+        Route::LicensesAction(action) => license_assignments::action(req, t, &action, now),
+        Route::UsersInvite if !admin => invite::forbidden(),
+        Route::UsersInvite => {
+            let (resp, created) = invite::invite(req, t, now, ids);
+            for idx in created {
+                license_assignments::on_user_created(t, idx);
+            }
+            Ok(resp)
+        }
+        Route::Groups if read => groups::list(req, t),
+        Route::GroupsSettings if read => groups::settings(req, t),
+        Route::Group(id) if read => groups::get(req, t, &id),
+        Route::Groups | Route::GroupsSettings | Route::Group(_) if !admin => {
+            Err(groups::forbidden())
+        }
+        Route::Groups => groups::create(req, t, now, ids),
+        Route::GroupsSettings => groups::patch_settings(req, t),
+        Route::Group(id) => groups::delete(t, &id),
+        Route::Spaces if read => spaces::list(req, t, user_id),
+        Route::Space(id) if read => spaces::get(req, t, &id, user_id),
+        Route::SpaceAssignments(id) if read => spaces::list_assignments(req, t, &id),
+        Route::SpaceAssignment(s, a) if read => spaces::get_assignment(req, t, &s, &a),
+        Route::Spaces
+        | Route::Space(_)
+        | Route::SpaceAssignments(_)
+        | Route::SpaceAssignment(..)
+            if !admin =>
+        {
+            Err(spaces::forbidden())
+        }
+        Route::Spaces => spaces::create(req, t, user_id, now, ids),
+        Route::Space(id) if method == "PATCH" => spaces::patch(req, t, &id, user_id, now),
+        Route::Space(id) => spaces::delete(t, &id),
+        Route::SpaceAssignments(id) => spaces::create_assignment(req, t, &id, user_id, now, ids),
+        Route::SpaceAssignment(s, a) if method == "PATCH" => {
+            spaces::patch_assignment(req, t, &s, &a, now)
+        }
+        Route::SpaceAssignment(s, a) => spaces::delete_assignment(t, &s, &a),
+        Route::App(id) if read => apps::get(t, &id),
+        Route::Apps => apps::create(req, t, user_id, now, ids),
+        Route::App(id) => apps::delete(t, &id, user_id, admin),
+        _ => Err(not_found()),
+    }
+}
+
+#[cfg(test)]
+#[path = "content_tests.rs"]
+mod content_tests;
 
 #[cfg(test)]
 mod tests {

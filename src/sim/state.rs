@@ -114,6 +114,11 @@ pub struct Tenant {
     pub license: TenantLicense,
     pub roles: Vec<Role>,
     pub users: Vec<User>,
+    /// License assignments of subjects that have no user yet.
+    pub license_extra: Vec<super::license_assignments::Assignment>,
+    pub groups: super::groups::Groups,
+    pub spaces: super::spaces::Spaces,
+    pub apps: Vec<super::apps::App>,
 }
 
 impl Tenant {
@@ -138,12 +143,20 @@ impl Tenant {
         })
     }
 
-    /// Allotment units in use: users (not deleted) holding that license type.
+    /// Allotment units in use: users (not deleted) holding that license type, plus
+    /// assignments of subjects without a user.
     pub fn units_used(&self, allotment: &str) -> u64 {
-        self.users
+        let users = self
+            .users
             .iter()
             .filter(|u| u.license == Some(allotment) && u.status != "deleted")
-            .count() as u64
+            .count();
+        let extra = self
+            .license_extra
+            .iter()
+            .filter(|a| a.kind == allotment)
+            .count();
+        (users + extra) as u64
     }
 
     pub fn is_tenant_admin(&self, user_id: &str) -> bool {

@@ -99,6 +99,10 @@ pub fn new_tenant(
             auto_assign_analyzer: false,
         },
         users: Vec::new(),
+        license_extra: Vec::new(),
+        groups: Default::default(),
+        spaces: Default::default(),
+        apps: Vec::new(),
     }
 }
 

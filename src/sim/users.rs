@@ -109,8 +109,13 @@ pub fn user_json(req: &Req, t: &Tenant, u: &User) -> Value {
     }
     m.insert("roles".into(), json!(role_names));
     m.insert("assignedRoles".into(), Value::Array(roles));
-    m.insert("assignedGroups".into(), json!([]));
-    m.insert("groups".into(), json!([]));
+    let groups = super::groups::assigned_json(t, &u.group_ids);
+    let group_names: Vec<Value> = groups
+        .as_array()
+        .map(|a| a.iter().map(|g| g["name"].clone()).collect())
+        .unwrap_or_default();
+    m.insert("assignedGroups".into(), groups);
+    m.insert("groups".into(), Value::Array(group_names));
     m.insert("assignedScopes".into(), json!(u.scopes));
     m.insert("createdAt".into(), json!(iso(u.created_ms)));
     m.insert("lastUpdatedAt".into(), json!(iso(u.updated_ms)));
@@ -140,6 +145,13 @@ fn attr_values(t: &Tenant, u: &User, attr: &str) -> Vec<String> {
             .map(|r| r.name.clone())
             .collect(),
         "assignedGroups.id" => u.group_ids.clone(),
+        "assignedGroupsAssignedRoles.name" => u
+            .group_ids
+            .iter()
+            .filter_map(|g| t.groups.get(g))
+            .flat_map(|g| g.role_ids.iter().filter_map(|r| t.role(r)))
+            .map(|r| r.name.clone())
+            .collect(),
         "assignedScopes" => u.scopes.clone(),
         _ => vec![],
     }
@@ -469,12 +481,22 @@ fn apply(t: &Tenant, u: &mut User, i: usize, op: &Value, now: SimMs) -> Result<(
             u.role_ids.retain(|r| *r != id);
         }
         ("replace", "/assignedGroups") | ("add", "/assignedGroups" | "/assignedGroups/-") => {
-            let v = need()?;
-            let empty = v.as_array().is_some_and(|a| a.is_empty());
-            if !(empty && name == "replace") {
-                return Err(bad("Unknown group in /assignedGroups"));
+            let ids =
+                super::groups::resolve(t, need()?).map_err(|e| bad(format!("{e} in {path}")))?;
+            if name == "replace" {
+                u.group_ids = ids;
+            } else {
+                for id in ids {
+                    if !u.group_ids.contains(&id) {
+                        u.group_ids.push(id);
+                    }
+                }
             }
-            u.group_ids.clear();
+        }
+        ("remove-value", "/assignedGroups") => {
+            let ids =
+                super::groups::resolve(t, need()?).map_err(|e| bad(format!("{e} in {path}")))?;
+            u.group_ids.retain(|g| !ids.contains(g));
         }
         ("renew", "/inviteExpiry") => {
             u.invite_expiry = Some(now / 1000 + INVITE_LIFETIME_SECS);
