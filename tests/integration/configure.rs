@@ -144,7 +144,10 @@ fn identity_providers_follow_the_protocol_rules_and_need_an_admin() {
     assert_eq!(run.line("created"), "jwtAuth");
     assert_eq!(run.line("two keys"), "400");
     assert_eq!(run.line("foreign"), "403");
-    assert_eq!(run.line("multicloud"), "qsefw-local-bearer-token qsefw-local-bearer-token");
+    assert_eq!(
+        run.line("multicloud"),
+        "qsefw-local-bearer-token qsefw-local-bearer-token"
+    );
     assert_eq!(run.line("patched"), "JWT v2");
     assert_eq!(run.line("status"), "array");
     let count: usize = run.line("count").parse().unwrap();
@@ -227,7 +230,10 @@ fn raw_calls_share_auth_retries_and_errors() {
 
 #[test]
 fn files_stay_in_the_working_tree() {
-    let dir = temp_file("users.csv", "email,name\nana@x.example,\"Ana, A.\"\nbo@x.example,Bo\n");
+    let dir = temp_file(
+        "users.csv",
+        "email,name\nana@x.example,\"Ana, A.\"\nbo@x.example,Bo\n",
+    );
     let dir = dir.parent().unwrap();
     let run = Run::from(
         qops_cmd()
@@ -243,7 +249,13 @@ fn files_stay_in_the_working_tree() {
     );
     run.ok();
     assert_eq!(run.stdout.trim(), "2 Ana, A. true");
-    let run = Run::from(qops_cmd().current_dir(dir).args(["eval", r#"read_text("/etc/hostname")"#]).output().unwrap());
+    let run = Run::from(
+        qops_cmd()
+            .current_dir(dir)
+            .args(["eval", r#"read_text("/etc/hostname")"#])
+            .output()
+            .unwrap(),
+    );
     run.fails_with(1);
     assert!(run.stderr.contains("--allow-path"), "{}", run.stderr);
 }

@@ -11,7 +11,12 @@ fn onboarding_twice_changes_nothing_the_second_time() {
     let key = repo_path("scripts/keys/example-jwt-signer.pub.pem");
     let onboard = || {
         let mut cmd = qops_cmd();
-        cmd.current_dir(work).envs(&sim.env).args(["run", script.to_str().unwrap(), "--sim-url", &sim.url]);
+        cmd.current_dir(work).envs(&sim.env).args([
+            "run",
+            script.to_str().unwrap(),
+            "--sim-url",
+            &sim.url,
+        ]);
         cmd.args(["--arg", "name=globex", "--arg", "admin=alice@acme.example"]);
         cmd.args(["--arg", &format!("jwt_key={}", key.display())]);
         cmd.args(["--allow-path", key.parent().unwrap().to_str().unwrap()]);
@@ -21,24 +26,50 @@ fn onboarding_twice_changes_nothing_the_second_time() {
     let first = onboard();
     first.ok();
     let last = first.stdout.lines().last().unwrap();
-    assert!(last.starts_with("created ") && !last.starts_with("created 0,"), "{}", first.stdout);
-    assert!(first.stdout.contains("secret saved to globex-oauth-client.json"), "{}", first.stdout);
+    assert!(
+        last.starts_with("created ") && !last.starts_with("created 0,"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first
+            .stdout
+            .contains("secret saved to globex-oauth-client.json"),
+        "{}",
+        first.stdout
+    );
     let saved = std::fs::read_to_string(work.join("globex-oauth-client.json")).unwrap();
     let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
-    assert!(!first.stdout.contains(saved["clientSecret"].as_str().unwrap()));
+    assert!(!first
+        .stdout
+        .contains(saved["clientSecret"].as_str().unwrap()));
 
     let second = onboard();
     second.ok();
     let last = second.stdout.lines().last().unwrap();
-    assert!(last.starts_with("created 0, updated 0, unchanged "), "{}", second.stdout);
+    assert!(
+        last.starts_with("created 0, updated 0, unchanged "),
+        "{}",
+        second.stdout
+    );
     let unchanged: usize = last.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(unchanged >= 12, "{last}");
 
     // Exactly one of everything in the simulator.
-    let inventory: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(work.join("qops-inventory.json")).unwrap()).unwrap();
-    let host = inventory["customers"]["globex"]["hostname"].as_str().unwrap().to_string();
+    let inventory: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("qops-inventory.json")).unwrap())
+            .unwrap();
+    let host = inventory["customers"]["globex"]["hostname"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let state = sim.admin("state");
-    let tenants: Vec<_> = state["tenants"].as_array().unwrap().iter().filter(|t| t["name"] == "globex").collect();
+    let tenants: Vec<_> = state["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"] == "globex")
+        .collect();
     assert_eq!(tenants.len(), 1, "{state}");
     assert_eq!(tenants[0]["hostnames"][0], host.as_str());
     let run = sim.script(
