@@ -56,42 +56,25 @@ pub fn register(engine: &mut Engine) {
             t.values(t.api.list_path(path, Some(limit as usize)))
         }
     );
-    native!(
-        engine,
-        "post",
-        ["t: &mut Tenant", "path: &str", "body: Dynamic", "Dynamic"],
-        "POST a JSON body (a map or array; `()` for none) to any path on the tenant.",
-        |t: &mut TenantHandle, path: &str, b: Dynamic| t.value(t.api.call(
+    for (name, verb, what) in [
+        (
+            "post",
             Method::POST,
-            path,
-            body(b)?,
-            &[]
-        ))
-    );
-    native!(
-        engine,
-        "put",
-        ["t: &mut Tenant", "path: &str", "body: Dynamic", "Dynamic"],
-        "PUT a JSON body to any path on the tenant.",
-        |t: &mut TenantHandle, path: &str, b: Dynamic| t.value(t.api.call(
-            Method::PUT,
-            path,
-            body(b)?,
-            &[]
-        ))
-    );
-    native!(
-        engine,
-        "patch",
-        ["t: &mut Tenant", "path: &str", "ops: Dynamic", "Dynamic"],
-        "PATCH any path on the tenant with JSON Patch operations.",
-        |t: &mut TenantHandle, path: &str, b: Dynamic| t.value(t.api.call(
-            Method::PATCH,
-            path,
-            body(b)?,
-            &[]
-        ))
-    );
+            "POST a JSON body (a map or array; `()` for none)",
+        ),
+        ("put", Method::PUT, "PUT a JSON body"),
+        ("patch", Method::PATCH, "PATCH JSON Patch operations"),
+    ] {
+        native!(
+            engine,
+            name,
+            ["t: &mut Tenant", "path: &str", "body: Dynamic", "Dynamic"],
+            &format!("{what} to any path on the tenant; the JSON answer."),
+            move |t: &mut TenantHandle, path: &str, b: Dynamic| {
+                t.value(t.api.call(verb.clone(), path, body(b)?, &[]))
+            }
+        );
+    }
     native!(
         engine,
         "delete",
