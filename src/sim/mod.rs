@@ -19,6 +19,7 @@ mod clock;
 mod errors;
 mod faults;
 mod ids;
+mod jwt;
 mod licenses;
 mod limits;
 mod oauth;
