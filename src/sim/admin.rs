@@ -10,7 +10,7 @@ pub fn state(st: &State) -> HResult {
         .tenants
         .iter()
         .map(|t| {
-            json!({
+            let mut v = json!({
                 "id": t.id,
                 "name": t.name,
                 "hostnames": t.hostnames,
@@ -24,7 +24,11 @@ pub fn state(st: &State) -> HResult {
                     "analyzer": {"units": t.license.analyzer_units, "unitsUsed": t.units_used("analyzer")},
                 },
                 "source": t.id == st.source_tenant_id,
-            })
+            });
+            if let (Some(o), Value::Object(more)) = (v.as_object_mut(), super::identity::summary(t)) {
+                o.extend(more);
+            }
+            v
         })
         .collect();
     let clients: Vec<Value> = st

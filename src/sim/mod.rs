@@ -15,14 +15,18 @@
 //! (DataAdmin); each OAuth client gets its bot user on first token.
 
 mod admin;
+mod apikeys;
 mod clock;
 mod errors;
 mod faults;
+mod identity;
+mod idps;
 mod ids;
 mod jwt;
 mod licenses;
 mod limits;
 mod oauth;
+mod oauth_clients;
 mod paging;
 mod request;
 mod roles;

@@ -114,6 +114,8 @@ pub struct Tenant {
     pub license: TenantLicense,
     pub roles: Vec<Role>,
     pub users: Vec<User>,
+    /// Identity providers, tenant OAuth clients, API keys.
+    pub identity: super::identity::TenantIdentity,
 }
 
 impl Tenant {

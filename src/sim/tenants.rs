@@ -99,6 +99,7 @@ pub fn new_tenant(
             auto_assign_analyzer: false,
         },
         users: Vec::new(),
+        identity: Default::default(),
     }
 }
 
