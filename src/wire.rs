@@ -129,7 +129,9 @@ pub const TOKEN_UNKNOWN_USER_STATUS: u16 = 400;
 pub const IDENTITIES_BAD_REQUEST_CODE: &str = "IDENTITIES-1";
 pub const IDENTITIES_FORBIDDEN_CODE: &str = "IDENTITIES-3";
 pub const IDENTITIES_NOT_FOUND_CODE: &str = "IDENTITIES-4";
-pub const IDENTITIES_CONFLICT_CODE: &str = "IDENTITIES-9";
+/// A PATCH whose `QLIK-IDP-POPTS-MATCH` header names other pending options: 412 (documented),
+/// with this code (ours).
+pub const IDENTITIES_PRECONDITION_CODE: &str = "IDENTITIES-12";
 /// The Multi-cloud IdP (`protocol: "qsefw-local-bearer-token"`, `provider: "qlik"`,
 /// `interactive: false`) has no public create schema. We accept BOTH forms seen or inferred:
 /// (a) `base64Encoded: "<the QSEoW deployment's token, Qlik Cloud format>"` (a third-party

@@ -195,7 +195,7 @@ fn not_found() -> ApiError {
     ApiError::new(Api::Generic, 404, "HTTP-404", "Not Found")
 }
 
-fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
+pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     let segs = req.segments();
     if segs.first() == Some(&"_sim") {
         return match (req.method.as_str(), &segs[1..]) {
