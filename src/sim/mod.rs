@@ -20,6 +20,8 @@ mod clock;
 mod errors;
 mod faults;
 mod identity;
+#[cfg(test)]
+mod identity_tests;
 mod idps;
 mod ids;
 mod jwt;
