@@ -75,7 +75,9 @@ fn token_params(req: &Req) -> Result<Value, ApiError> {
     let empty = req.body.iter().all(|b| b.is_ascii_whitespace());
     let mut params = if empty {
         json!({})
-    } else if ctype.contains("application/x-www-form-urlencoded") {
+    } else if ctype.contains("application/x-www-form-urlencoded")
+        && req.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
+    {
         let text = String::from_utf8_lossy(&req.body);
         let map: serde_json::Map<String, Value> = parse_query(text.trim())
             .into_iter()
