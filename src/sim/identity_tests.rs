@@ -875,3 +875,45 @@ fn identity_providers_validate_per_protocol() {
         5
     );
 }
+
+#[test]
+fn rate_limits_are_kept_per_caller() {
+    let mut sim = Sim::new();
+    let admin = sim.admin();
+    let carol = sim.user_id("Carol Consumer");
+    let key = sim.api(
+        "POST",
+        "/api/v1/api-keys",
+        &admin,
+        json!({"description": "c", "sub": carol}),
+    );
+    let key = key.body["token"].as_str().unwrap().to_string();
+    let budget = super::limits::Tier::Tier2.budget();
+    let patch = json!([{"op": "replace", "path": "/description", "value": "x"}]);
+    let mut last = 0;
+    for _ in 0..budget {
+        last = sim
+            .api("PATCH", "/api/v1/oauth-clients/none", &admin, patch.clone())
+            .status;
+    }
+    assert_eq!(
+        last, 404,
+        "one write was already spent on the key, the rest are 404s"
+    );
+    assert_eq!(
+        sim.api("PATCH", "/api/v1/oauth-clients/none", &admin, patch)
+            .status,
+        429
+    );
+    // the API key's user has a budget of its own
+    assert_eq!(
+        sim.api(
+            "POST",
+            "/api/v1/api-keys",
+            &key,
+            json!({"description": "own"})
+        )
+        .status,
+        201
+    );
+}
