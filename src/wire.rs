@@ -79,9 +79,6 @@ pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 pub const LICENSES_BAD_REQUEST_CODE: &str = "LICENSES-001";
 pub const LICENSES_FORBIDDEN_CODE: &str = "LICENSES-003";
 
-/// Private Key JWT sends `client_assertion_type` + `client_assertion` (RFC 7523 names; Qlik's
-/// docs describe the claims but the parameter names were not seen verbatim).
-pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// POST /licenses/assignments/actions/add for a subject that already holds an assignment: the
 /// spec lists only 201/403/404 item statuses. We answer a 409 item with this code (title
 /// "Assignment already exists") rather than silently replacing the type (that is `update`).
@@ -129,3 +126,68 @@ pub const APPS_NOT_FOUND_CODE: &str = "APPS-4";
 /// email: Qlik assigns the real subject when the invitee first logs in through the IdP; the
 /// value before that is not documented.
 pub const INVITED_SUBJECT_PREFIX: &str = "invite|";
+/// API keys (reference §1.2). The tenant maximum `max_api_key_expiry` is not documented; we
+/// assume one year (`P365D`), which is also the default `expiry` of a new key. Durations are
+/// ISO-8601 (`P7D`, `PT12H`, `P1Y` = 365 days, `P1M` = 30 days, `P1W` = 7 days).
+pub const API_KEY_MAX_EXPIRY: &str = "P365D";
+pub const API_KEY_MAX_EXPIRY_SECS: i64 = 365 * 86_400;
+/// `max_keys_per_user` of the api-keys config: not documented; assumed 5.
+pub const API_KEY_MAX_PER_USER: usize = 5;
+/// Api-keys error codes are not documented beyond the common `<API>-<n>` form; these are ours,
+/// in the users/IdP body shape (numeric `status`, `traceId`).
+pub const API_KEYS_BAD_REQUEST_CODE: &str = "API-KEYS-1";
+pub const API_KEYS_FORBIDDEN_CODE: &str = "API-KEYS-3";
+pub const API_KEYS_NOT_FOUND_CODE: &str = "API-KEYS-4";
+pub const API_KEYS_CONFLICT_CODE: &str = "API-KEYS-9";
+/// An API key is a JWT-shaped bearer token; ours carry this `iss` and `aud` (the real values
+/// are not documented).
+pub const API_KEY_ISSUER: &str = "qlik.api.internal/api-keys";
+pub const API_KEY_AUDIENCE: &str = "qlik.api";
+
+/// OAuth clients (reference §7). Error codes are not documented (body `{errors:[{code,title,
+/// detail?}]}`, no `status`, no `traceId`); these are ours.
+pub const OAUTH_CLIENTS_BAD_REQUEST_CODE: &str = "OAUTH-CLIENTS-1";
+pub const OAUTH_CLIENTS_FORBIDDEN_CODE: &str = "OAUTH-CLIENTS-3";
+pub const OAUTH_CLIENTS_NOT_FOUND_CODE: &str = "OAUTH-CLIENTS-4";
+pub const OAUTH_CLIENTS_CONFLICT_CODE: &str = "OAUTH-CLIENTS-9";
+/// DELETE without (or with a different) `qlik-confirm-delete: <clientId>` header: 412 is the
+/// tenants API's answer to a missing confirmation header; we assume the same status here, with
+/// this code.
+pub const OAUTH_CLIENTS_CONFIRM_STATUS: u16 = 412;
+pub const OAUTH_CLIENTS_CONFIRM_CODE: &str = "OAUTH-CLIENTS-12";
+/// At most five client secrets per client (documented); the sixth is a 409.
+pub const OAUTH_CLIENT_MAX_SECRETS: usize = 5;
+/// The `hint` of a client secret: not documented beyond its existence; we show the secret's
+/// last four characters.
+pub const OAUTH_CLIENT_SECRET_HINT_LEN: usize = 4;
+
+/// Token grants beyond client credentials (reference §1.1).
+pub const GRANT_IMPERSONATION: &str = "urn:qlik:oauth:user-impersonation";
+/// RFC 7523 parameter value; Qlik's docs do not show the parameter names verbatim.
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// A grant the client may not use (RFC 6749 `unauthorized_client`) and an unknown or inactive
+/// impersonated user are 400s (RFC 6749 §5.2: `invalid_grant`/`unauthorized_client` are 400);
+/// failed client authentication (secret or assertion) is 401 (`invalid_client`).
+pub const TOKEN_UNAUTHORIZED_CLIENT_STATUS: u16 = 400;
+pub const TOKEN_UNKNOWN_USER_STATUS: u16 = 400;
+
+/// Identity providers (reference §6). Codes other than the documented `IDENTITIES-10402`
+/// example are ours; the body carries a numeric `status` and a `traceId`.
+pub const IDENTITIES_BAD_REQUEST_CODE: &str = "IDENTITIES-1";
+pub const IDENTITIES_FORBIDDEN_CODE: &str = "IDENTITIES-3";
+pub const IDENTITIES_NOT_FOUND_CODE: &str = "IDENTITIES-4";
+/// A PATCH whose `QLIK-IDP-POPTS-MATCH` header names other pending options: 412 (documented),
+/// with this code (ours).
+pub const IDENTITIES_PRECONDITION_CODE: &str = "IDENTITIES-12";
+/// The Multi-cloud IdP (`protocol: "qsefw-local-bearer-token"`, `provider: "qlik"`,
+/// `interactive: false`) has no public create schema. We accept BOTH forms seen or inferred:
+/// (a) `base64Encoded: "<the QSEoW deployment's token, Qlik Cloud format>"` (a third-party
+/// script) and (b) `options: {issuer, staticKeys: [{kid, pem}]}` (the jwtAuth analogue). Both
+/// are normalised to one stored shape: `options: {issuer?, staticKeys: [...]}` (empty keys for
+/// (a) until the token is decoded) and `base64Encoded` kept verbatim when given, so a later
+/// decoder of the QSEoW trust token can read it back.
+pub const MULTICLOUD_PROTOCOL: &str = "qsefw-local-bearer-token";
+pub const MULTICLOUD_PROVIDER: &str = "qlik";
+/// `QLIK-IDP-POPTS` is documented as a "uuid hash of the pending config"; ours is the
+/// SHA-256 of the IdP's `pendingOptions`/`options` JSON, formatted as a UUID.
+pub const IDP_POPTS_HEADER: &str = "QLIK-IDP-POPTS";

@@ -33,9 +33,6 @@ pub enum ClientAuth {
     PrivateKey(Arc<SigningKey>),
 }
 
-/// The grant that makes an M2M client act as a user (confirmed in @qlik/api).
-pub const IMPERSONATION_GRANT: &str = "urn:qlik:oauth:user-impersonation";
-
 /// The user an impersonation token acts as (`user_lookup`).
 #[derive(Debug, Clone)]
 pub struct Impersonation {

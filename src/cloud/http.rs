@@ -349,7 +349,7 @@ impl Client {
         };
         let mut body = json!({"client_id": id, "grant_type": "client_credentials"});
         if let Some(user) = impersonate {
-            body["grant_type"] = json!(super::auth::IMPERSONATION_GRANT);
+            body["grant_type"] = json!(crate::wire::GRANT_IMPERSONATION);
             body["user_lookup"] = json!({"field": user.field, "value": user.value});
         }
         match auth {

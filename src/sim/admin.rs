@@ -10,7 +10,7 @@ pub fn state(st: &State) -> HResult {
         .tenants
         .iter()
         .map(|t| {
-            json!({
+            let mut v = json!({
                 "id": t.id,
                 "name": t.name,
                 "hostnames": t.hostnames,
@@ -32,7 +32,11 @@ pub fn state(st: &State) -> HResult {
                 "spaceAssignments": t.spaces.assignments.len(),
                 "apps": t.apps.len(),
                 "licenseAssignments": t.users.iter().filter(|u| u.status != "deleted" && u.license.is_some()).count() + t.license_extra.len(),
-            })
+            });
+            if let (Some(o), Value::Object(more)) = (v.as_object_mut(), super::identity::summary(t)) {
+                o.extend(more);
+            }
+            v
         })
         .collect();
     let clients: Vec<Value> = st

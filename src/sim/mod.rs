@@ -4,16 +4,19 @@
 //!
 //! Layout: `server` (routing by Host, then faults, auth, rate limits, TenantAdmin checks),
 //! `state` (the world), `seed` (its start), one file per API (`oauth`, `tenants`, `licenses`,
-//! `users`, `roles`, `invite`, `license_assignments`, `groups`, `spaces`, `apps`), and the
-//! shared mechanics `clock`, `limits`, `faults`, `paging`, `scim`,
-//! `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`.
+//! `users`, `roles`, `invite`, `license_assignments`, `groups`, `spaces`, `apps`, `apikeys`,
+//! `oauth_clients`, `idps`, with their per-tenant identity storage in `identity` and Private Key
+//! JWT verification in `jwt`), and the shared mechanics `clock`, `limits`, `faults`, `paging`,
+//! `scim`, `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`.
 //!
 //! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25
 //! tenants) whose signed key every tenant's license overview shows; one region-level OAuth
 //! client per region; the source tenant `acme.us.qlik.localhost` with the default roles and
 //! users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin, SharedSpaceCreator), Carol
 //! Consumer (no roles), Dave Departed (disabled, Developer), Erin Invited (invited), Frank Data
-//! (DataAdmin); each OAuth client gets its bot user on first token.
+//! (DataAdmin); each OAuth client gets its bot user on first token. A caller on a tenant is
+//! always a user acting with its own roles: a client's bot, an impersonated user, or the user
+//! of an API key; rate limits are kept per caller.
 
 mod admin;
 mod apps;
@@ -24,9 +27,16 @@ mod groups;
 mod ids;
 mod invite;
 mod license_assignments;
+mod apikeys;
+mod identity;
+#[cfg(test)]
+mod identity_tests;
+mod idps;
+mod jwt;
 mod licenses;
 mod limits;
 mod oauth;
+mod oauth_clients;
 mod paging;
 mod request;
 mod roles;

@@ -1,5 +1,6 @@
 //! OAuth (reference §1): `POST /oauth/token` (client credentials, from a JSON body, a form body
-//! or HTTP Basic), token validation for every API, and the discovery documents.
+//! or HTTP Basic; tenant-level clients, impersonation and Private Key JWT in `oauth_clients`),
+//! token and API-key validation for every API, and the discovery documents.
 
 use super::clock::iso;
 use super::errors::{ok, Api, ApiError, HResult};
@@ -19,11 +20,13 @@ pub enum Target {
     Tenant(String),
 }
 
-/// The authenticated caller of an API.
+/// The authenticated caller of an API: on a tenant always a user, acting with that user's own
+/// roles (a client's bot, an impersonated user, or an API key's user).
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The OAuth client that obtained the token; empty for an API key.
     pub client_id: String,
-    /// The bot user on a tenant; `None` on a register host.
+    /// The acting user on a tenant; `None` on a register host.
     pub user_id: Option<String>,
 }
 
@@ -72,7 +75,9 @@ fn token_params(req: &Req) -> Result<Value, ApiError> {
     let empty = req.body.iter().all(|b| b.is_ascii_whitespace());
     let mut params = if empty {
         json!({})
-    } else if ctype.contains("application/x-www-form-urlencoded") {
+    } else if ctype.contains("application/x-www-form-urlencoded")
+        && req.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
+    {
         let text = String::from_utf8_lossy(&req.body);
         let map: serde_json::Map<String, Value> = parse_query(text.trim())
             .into_iter()
@@ -123,7 +128,34 @@ fn field<'a>(params: &'a Value, name: &str) -> Result<&'a str, ApiError> {
 pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
     let params = token_params(req)?;
     let grant = field(&params, "grant_type")?;
-    let client_id = field(&params, "client_id")?.to_string();
+    let client_id = match (params.get("client_id"), params.get("client_assertion")) {
+        // RFC 7523: with an assertion, client_id may be omitted (the assertion's sub names it).
+        (None | Some(Value::Null), Some(Value::String(a))) => super::jwt::unverified_subject(a)
+            .ok_or_else(|| token_error(401, "client_assertion does not name the client"))?,
+        _ => field(&params, "client_id")?.to_string(),
+    };
+    let scope = match params.get("scope") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        _ => "user_default".to_string(),
+    };
+    if st.client(&client_id).is_none() {
+        let granted = super::oauth_clients::grant(req, st, target, &params, grant, &client_id)?
+            .ok_or_else(|| token_error(401, "Invalid client credentials"))?;
+        let t = st
+            .tenant(&granted.tenant_id)
+            .ok_or_else(|| unauthorized("Unknown tenant"))?;
+        let (realm, host) = (Realm::Tenant(t.id.clone()), t.host().to_string());
+        let tenant_id = Some(granted.tenant_id);
+        return mint(
+            st,
+            realm,
+            host,
+            client_id,
+            Some(granted.user_id),
+            tenant_id,
+            scope,
+        );
+    }
     let secret = field(&params, "client_secret")?;
     if grant != "client_credentials" {
         return Err(token_error(
@@ -131,15 +163,10 @@ pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
             format!("Unsupported grant_type \"{grant}\"; this client supports client_credentials"),
         ));
     }
-    let scope = match params.get("scope") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        _ => "user_default".to_string(),
-    };
     let client = st.client(&client_id).filter(|c| c.client_secret == secret);
     let client = client.ok_or_else(|| token_error(401, "Invalid client credentials"))?;
     let client_region = client.region;
     let now = st.now();
-    let expires = now + (wire::TOKEN_LIFETIME_SECS as i64) * 1000;
     let (realm, host, user_id, tenant_id) = match target {
         Target::Register(region) => {
             if region.code != client_region.code {
@@ -185,6 +212,21 @@ pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
             )
         }
     };
+    mint(st, realm, host, client_id, user_id, tenant_id, scope)
+}
+
+/// Issues, records and answers an access token.
+fn mint(
+    st: &mut State,
+    realm: Realm,
+    host: String,
+    client_id: String,
+    user_id: Option<String>,
+    tenant_id: Option<String>,
+    scope: String,
+) -> HResult {
+    let now = st.now();
+    let expires = now + (wire::TOKEN_LIFETIME_SECS as i64) * 1000;
     let jti = st.ids.hex32();
     let payload = json!({
         "iss": format!("http://{host}"),
@@ -236,10 +278,16 @@ pub fn authenticate(req: &Req, st: &State, target: &Target) -> Result<Caller, Ap
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(unauthorized("Expected a Bearer token"));
     }
-    let t = st
-        .tokens
-        .get(tok.trim())
-        .ok_or_else(|| unauthorized("Invalid token"))?;
+    let Some(t) = st.tokens.get(tok.trim()) else {
+        // Not an OAuth token: an API key acts as its user, on its own tenant only.
+        let Target::Tenant(id) = target else {
+            return Err(unauthorized("Invalid token"));
+        };
+        let user_id = super::apikeys::authenticate(st, id, tok.trim())
+            .map_err(unauthorized)?
+            .ok_or_else(|| unauthorized("Invalid token"))?;
+        return active_caller(st, id, String::new(), user_id);
+    };
     let here = match target {
         Target::Register(r) => Realm::Register(r.code),
         Target::Tenant(id) => Realm::Tenant(id.clone()),
@@ -250,23 +298,39 @@ pub fn authenticate(req: &Req, st: &State, target: &Target) -> Result<Caller, Ap
     if st.now() >= t.expires_ms {
         return Err(unauthorized("The token has expired"));
     }
-    if let Target::Tenant(id) = target {
-        let tenant = st
-            .tenant(id)
-            .ok_or_else(|| unauthorized("Unknown tenant"))?;
-        if tenant.status != "active" {
-            return Err(tenant_disabled());
+    match (target, &t.user_id) {
+        (Target::Tenant(id), Some(user)) => {
+            active_caller(st, id, t.client_id.clone(), user.clone())
         }
-        let user = t.user_id.as_deref().and_then(|u| tenant.user(u));
-        if user.is_none_or(|u| u.status != "active") {
-            return Err(unauthorized(
-                "The token's user no longer exists or is not active",
-            ));
-        }
+        (Target::Tenant(_), None) => Err(unauthorized("The token has no user")),
+        (Target::Register(_), _) => Ok(Caller {
+            client_id: t.client_id.clone(),
+            user_id: t.user_id.clone(),
+        }),
+    }
+}
+
+/// The caller `user_id` on tenant `tenant_id`, once the tenant and the user are both active.
+fn active_caller(
+    st: &State,
+    tenant_id: &str,
+    client_id: String,
+    user_id: String,
+) -> Result<Caller, ApiError> {
+    let tenant = st
+        .tenant(tenant_id)
+        .ok_or_else(|| unauthorized("Unknown tenant"))?;
+    if tenant.status != "active" {
+        return Err(tenant_disabled());
+    }
+    if tenant.user(&user_id).is_none_or(|u| u.status != "active") {
+        return Err(unauthorized(
+            "The token's user no longer exists or is not active",
+        ));
     }
     Ok(Caller {
-        client_id: t.client_id.clone(),
-        user_id: t.user_id.clone(),
+        client_id,
+        user_id: Some(user_id),
     })
 }
 
@@ -279,9 +343,10 @@ pub fn metadata(req: &Req) -> HResult {
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
         "jwks_uri": format!("{base}/oauth/keys"),
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", wire::GRANT_IMPERSONATION],
         "response_types_supported": ["code"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": super::jwt::ALGS,
         "scopes_supported": ["user_default", "admin_classic", "admin.users"],
         "code_challenge_methods_supported": ["S256"],
     }))

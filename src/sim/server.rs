@@ -10,6 +10,7 @@ use super::request::{host_name, parse_query, Req};
 use super::state::State;
 use super::{admin, licenses, roles, tenants, users, DOMAIN};
 use super::{apps, groups, invite, license_assignments, spaces};
+use super::{admin, apikeys, idps, licenses, oauth_clients, roles, tenants, users, DOMAIN};
 use crate::regions::{self, Region};
 use crate::wire;
 use axum::body::Body;
@@ -137,6 +138,9 @@ enum Route {
     SpaceAssignment(String, String),
     Apps,
     App(String),
+    ApiKeys(Vec<String>),
+    OAuthClients(Vec<String>),
+    Idps(Vec<String>),
 }
 
 /// The route of a path on a host kind, with the methods it allows.
@@ -200,16 +204,33 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             )),
             ["apps"] => Some((Route::Apps, POST)),
             ["apps", id] => Some((Route::App(id.to_string()), &["GET", "DELETE"])),
+            ["api-keys", rest @ ..] => {
+                apikeys::methods(rest).map(|m| (Route::ApiKeys(owned(rest)), m))
+            }
+            ["oauth-clients", rest @ ..] => {
+                oauth_clients::methods(rest).map(|m| (Route::OAuthClients(owned(rest)), m))
+            }
+            ["identity-providers", rest @ ..] => {
+                idps::methods(rest).map(|m| (Route::Idps(owned(rest)), m))
+            }
             _ => None,
         },
     }
+}
+
+fn refs(segs: &[String]) -> Vec<&str> {
+    segs.iter().map(String::as_str).collect()
+}
+
+fn owned(segs: &[&str]) -> Vec<String> {
+    segs.iter().map(|s| s.to_string()).collect()
 }
 
 fn not_found() -> ApiError {
     ApiError::new(Api::Generic, 404, "HTTP-404", "Not Found")
 }
 
-fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
+pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     let segs = req.segments();
     if segs.first() == Some(&"_sim") {
         return match (req.method.as_str(), &segs[1..]) {
@@ -339,6 +360,11 @@ fn tenant_api(
         Route::UsersFilter => users::filter_post(req, t),
         Route::User(id) if method == "GET" => users::get(req, t, &id),
         Route::Roles => roles::list(req, t),
+        Route::ApiKeys(rest) => apikeys::handle(req, st, tenant_id, &user_id, &refs(&rest)),
+        Route::OAuthClients(rest) => {
+            oauth_clients::handle(req, st, tenant_id, &user_id, &refs(&rest))
+        }
+        Route::Idps(rest) => idps::handle(req, st, tenant_id, &user_id, &refs(&rest)),
         Route::Role(id) => roles::get(req, t, &id),
         Route::Users | Route::User(_) => {
             if !admin {

@@ -119,6 +119,8 @@ pub struct Tenant {
     pub groups: super::groups::Groups,
     pub spaces: super::spaces::Spaces,
     pub apps: Vec<super::apps::App>,
+    /// Identity providers, tenant OAuth clients, API keys.
+    pub identity: super::identity::TenantIdentity,
 }
 
 impl Tenant {

@@ -103,6 +103,7 @@ pub fn new_tenant(
         groups: Default::default(),
         spaces: Default::default(),
         apps: Vec::new(),
+        identity: Default::default(),
     }
 }
 
