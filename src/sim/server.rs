@@ -8,7 +8,6 @@ use super::limits::Tier;
 use super::oauth::{self, Caller, Target};
 use super::request::{host_name, parse_query, Req};
 use super::state::State;
-use super::{admin, licenses, roles, tenants, users, DOMAIN};
 use super::{apps, groups, invite, license_assignments, spaces};
 use super::{admin, apikeys, idps, licenses, oauth_clients, roles, tenants, users, DOMAIN};
 use crate::regions::{self, Region};
