@@ -19,20 +19,20 @@
 //! of an API key; rate limits are kept per caller.
 
 mod admin;
+mod apikeys;
 mod apps;
 mod clock;
 mod errors;
 mod faults;
 mod groups;
-mod ids;
-mod invite;
-mod license_assignments;
-mod apikeys;
 mod identity;
 #[cfg(test)]
 mod identity_tests;
 mod idps;
+mod ids;
+mod invite;
 mod jwt;
+mod license_assignments;
 mod licenses;
 mod limits;
 mod oauth;
