@@ -4,6 +4,7 @@ mod cli;
 mod cloud;
 mod config;
 mod failure;
+mod qseow;
 mod regions;
 mod repl;
 mod script;

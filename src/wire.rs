@@ -191,3 +191,20 @@ pub const MULTICLOUD_PROVIDER: &str = "qlik";
 /// `QLIK-IDP-POPTS` is documented as a "uuid hash of the pending config"; ours is the
 /// SHA-256 of the IdP's `pendingOptions`/`options` JSON, formatted as a UUID.
 pub const IDP_POPTS_HEADER: &str = "QLIK-IDP-POPTS";
+
+/// QSEoW hybrid deployment service (HDS). Create and `elastictokenconfig` are seen in public
+/// scripts; list, get, update (PUT), delete follow REST symmetry; test connection's path is not
+/// documented anywhere and is ours.
+pub const HDS_DEPLOYMENTS: &str = "api/hds/v1/Deployments";
+pub const HDS_TOKEN_CONFIG: &str = "elastictokenconfig";
+pub const HDS_TEST_CONNECTION: &str = "actions/test";
+
+/// Deployment JSON fields for the client-credentials mode (the UI shows Client ID, Client secret
+/// and Token endpoint; a pre-release harness used these names).
+pub const DEPLOYMENT_CLIENT_ID: &str = "clientId";
+pub const DEPLOYMENT_CLIENT_SECRET: &str = "clientSecret";
+pub const DEPLOYMENT_TOKEN_ENDPOINT: &str = "authenticationUrl";
+
+/// The `category` of a distribution-policy SystemRule is not documented; policies are
+/// recognised by `resourceFilter` `App_*` plus the Distribute bit, never by category.
+pub const DISTRIBUTION_POLICY_CATEGORY: &str = "Security";

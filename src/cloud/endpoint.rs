@@ -39,6 +39,16 @@ impl Routing {
     /// `acme.eu.qlikcloud.com`, `https://acme.eu.qlikcloud.com/` and `acme.eu.qlik.localhost`
     /// (with a simulator) are all accepted; `http://` to a real host is refused.
     pub fn base_url(&self, input: &str) -> Result<Url> {
+        self.url_with_prefix(input, false)
+    }
+
+    /// Like [`Routing::base_url`], keeping the path as a prefix (a QSEoW virtual proxy:
+    /// `https://qlik.corp/jwt/`), always ending in `/`.
+    pub fn prefix_url(&self, input: &str) -> Result<Url> {
+        self.url_with_prefix(input, true)
+    }
+
+    fn url_with_prefix(&self, input: &str, keep_path: bool) -> Result<Url> {
         let input = input.trim();
         if input.is_empty() {
             return Err(Error::Usage("empty host name".into()));
@@ -54,8 +64,13 @@ impl Routing {
             .host_str()
             .ok_or_else(|| Error::Usage(format!("invalid host {input:?}")))?
             .to_ascii_lowercase();
+        let prefix = if keep_path {
+            format!("{}/", url.path().trim_end_matches('/'))
+        } else {
+            "/".to_string()
+        };
         if let Some(sim) = self.simulated(&host) {
-            return Url::parse(&format!("http://{host}:{}/", sim.addr.port()))
+            return Url::parse(&format!("http://{host}:{}{prefix}", sim.addr.port()))
                 .map_err(|e| Error::Usage(format!("invalid host {input:?}: {e}")));
         }
         if under(&host, crate::sim::DOMAIN) {
@@ -74,7 +89,7 @@ impl Routing {
             other => return Err(Error::Usage(format!("unsupported scheme {other:?} in {input:?}"))),
         }
         let mut base = url;
-        base.set_path("/");
+        base.set_path(&prefix);
         base.set_query(None);
         base.set_fragment(None);
         Ok(base)
@@ -200,5 +215,23 @@ mod tests {
         assert!(!r.allowed(&Url::parse("http://evil.example/a").unwrap()));
         assert!(!under("evilqlik.localhost", "qlik.localhost"));
         assert_eq!(r.base_domain(), "qlik.localhost");
+        assert_eq!(
+            r.prefix_url("qseow.qlik.localhost").unwrap().as_str(),
+            "http://qseow.qlik.localhost:4321/"
+        );
+        assert_eq!(
+            Routing::default()
+                .prefix_url("https://qlik.corp/jwt/")
+                .unwrap()
+                .as_str(),
+            "https://qlik.corp/jwt/"
+        );
+        assert_eq!(
+            Routing::default()
+                .prefix_url("qlik.corp:4242")
+                .unwrap()
+                .as_str(),
+            "https://qlik.corp:4242/"
+        );
     }
 }

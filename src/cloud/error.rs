@@ -23,6 +23,8 @@ pub struct ApiError {
 pub enum Error {
     /// The service answered with an error status.
     Api(Box<ApiError>),
+    /// The entity changed since it was read (QSEoW `modifiedDate` check): read it again, retry.
+    Conflict(Box<ApiError>),
     /// No answer: connection refused, TLS, timeout, DNS.
     Transport {
         method: String,
@@ -147,6 +149,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(e) => e.fmt(f),
+            Error::Conflict(e) => write!(
+                f,
+                "{e} (changed since it was read; read it again and retry)"
+            ),
             Error::Transport {
                 method,
                 url,
@@ -172,6 +178,12 @@ impl Error {
     pub fn to_json(&self) -> Value {
         match self {
             Error::Api(e) => e.to_json(),
+            Error::Conflict(e) => {
+                let mut v = e.to_json();
+                v["kind"] = json!("conflict");
+                v["message"] = json!(self.to_string());
+                v
+            }
             Error::Transport { method, url, .. } => json!({
                 "kind": "transport", "status": 0, "method": method, "url": url, "message": self.to_string()
             }),

@@ -520,7 +520,7 @@ fn location(method: &Method, url: &Url, headers: &HeaderMap) -> Result<Url> {
     })
 }
 
-fn decode(method: &Method, url: &Url, body: &[u8]) -> Result<Value> {
+pub(crate) fn decode(method: &Method, url: &Url, body: &[u8]) -> Result<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
@@ -544,7 +544,7 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 /// A transport error by its causes ("tcp connect error: Connection refused"), without the
 /// URL that the caller already prints.
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "timed out".to_string();
     }

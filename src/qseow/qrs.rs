@@ -1,0 +1,168 @@
+//! Repository entities: about, apps, streams, custom properties.
+
+use super::Site;
+use crate::cloud::error::{Error, Result};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// A QRS filter string literal: single-quoted, quotes doubled.
+pub fn quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+fn filter_query(filter: Option<&str>) -> Vec<(&'static str, String)> {
+    filter
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| ("filter", f.to_string()))
+        .into_iter()
+        .collect()
+}
+
+impl Site {
+    /// `GET /qrs/about`: build version, database, node type (the connectivity probe).
+    pub async fn about(&self) -> Result<Value> {
+        self.get("qrs/about", &[]).await
+    }
+
+    /// Apps with stream, owner and custom properties (`/qrs/app/full`), filtered QRS-style
+    /// (`name eq 'Sales'`, `published eq true`, `stream.name eq 'Finance'`).
+    pub async fn apps(&self, filter: Option<&str>) -> Result<Vec<Value>> {
+        self.get_list("qrs/app/full", &filter_query(filter)).await
+    }
+
+    pub async fn app(&self, id: &str) -> Result<Value> {
+        self.get(&format!("qrs/app/{id}"), &[]).await
+    }
+
+    /// The one app with this id or name.
+    pub async fn find_app(&self, id_or_name: &str) -> Result<Value> {
+        let by_id = format!("id eq {id_or_name}");
+        let filter = if is_guid(id_or_name) {
+            by_id
+        } else {
+            format!("name eq {}", quote(id_or_name))
+        };
+        let mut found = self.apps(Some(&filter)).await?;
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(Error::Usage(format!(
+                "no app {id_or_name:?} on {}",
+                self.host()
+            ))),
+            n => Err(Error::Usage(format!(
+                "{n} apps are named {id_or_name:?}; use the app id"
+            ))),
+        }
+    }
+
+    pub async fn streams(&self) -> Result<Vec<Value>> {
+        self.get_list("qrs/stream/full", &[]).await
+    }
+
+    pub async fn custom_properties(&self) -> Result<Vec<Value>> {
+        self.get_list("qrs/custompropertydefinition/full", &[])
+            .await
+    }
+
+    /// Sets the values of one custom property on an app, keeping the others: read, modify,
+    /// write back with the `modifiedDate` read, so a change made meanwhile is a conflict.
+    pub async fn set_app_property(
+        &self,
+        app_id: &str,
+        name: &str,
+        values: &[String],
+    ) -> Result<Value> {
+        let defs = self
+            .get_list(
+                "qrs/custompropertydefinition/full",
+                &[("filter", format!("name eq {}", quote(name)))],
+            )
+            .await?;
+        let def = defs
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Usage(format!("no custom property named {name:?}")))?;
+        let def_id = def
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if let Some(choices) = def
+            .get("choiceValues")
+            .and_then(Value::as_array)
+            .filter(|c| !c.is_empty())
+        {
+            for v in values {
+                if !choices.iter().any(|c| c.as_str() == Some(v)) {
+                    let allowed: Vec<&str> = choices.iter().filter_map(Value::as_str).collect();
+                    return Err(Error::Usage(format!(
+                        "{v:?} is not a value of {name}; allowed: {}",
+                        allowed.join(", ")
+                    )));
+                }
+            }
+        }
+        let mut app = self.app(app_id).await?;
+        let mut props: Vec<Value> = app
+            .get("customProperties")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| {
+                p.pointer("/definition/id").and_then(Value::as_str) != Some(def_id.as_str())
+            })
+            .collect();
+        for v in values {
+            props.push(json!({"value": v, "definition": {"id": def_id, "name": name}}));
+        }
+        app["customProperties"] = Value::Array(props);
+        self.send(Method::PUT, &format!("qrs/app/{app_id}"), &[], Some(&app))
+            .await
+    }
+
+    /// Publishes an app to a stream (by id), as the QMC does; policies then decide where it goes.
+    pub async fn publish_app(&self, app_id: &str, stream_id: &str) -> Result<Value> {
+        self.send(
+            Method::PUT,
+            &format!("qrs/app/{app_id}/publish"),
+            &[("stream", stream_id.to_string())],
+            None,
+        )
+        .await
+    }
+
+    /// The stream with this id or name.
+    pub async fn find_stream(&self, id_or_name: &str) -> Result<Value> {
+        let streams = self.streams().await?;
+        streams
+            .into_iter()
+            .find(|s| {
+                s.get("id").and_then(Value::as_str) == Some(id_or_name)
+                    || s.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(id_or_name))
+            })
+            .ok_or_else(|| Error::Usage(format!("no stream {id_or_name:?} on {}", self.host())))
+    }
+}
+
+/// `8-4-4-4-12` hex.
+pub fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn filters_quote_and_guids_are_recognised() {
+        assert_eq!(super::quote("O'Brien"), "'O''Brien'");
+        assert!(super::is_guid("2a1f0b53-7c1d-4d8e-9f00-0123456789ab"));
+        assert!(!super::is_guid("Sales"));
+    }
+}
