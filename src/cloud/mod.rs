@@ -8,6 +8,7 @@ pub mod error;
 mod groups;
 pub mod http;
 mod idps;
+mod items;
 pub mod jwt;
 mod licenses;
 mod oauth_clients;

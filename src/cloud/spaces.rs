@@ -5,8 +5,10 @@ use serde_json::Value;
 
 impl Tenant {
     /// Every space matching the query (`type`, `name`, `ownerId`, ...), all pages.
-    pub async fn spaces(&self, query: &[(&str, String)]) -> Result<Vec<Value>> {
-        self.list_all("/api/v1/spaces", query, None).await
+    pub async fn spaces(&self, query: &[(String, String)]) -> Result<Vec<Value>> {
+        let query: Vec<(&str, String)> =
+            query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        self.list_all("/api/v1/spaces", &query, None).await
     }
 
     pub async fn space(&self, id: &str) -> Result<Value> {

@@ -18,7 +18,8 @@ use reqwest::{Method, Url};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-pub use rules::{DISTRIBUTE_ACTION, POLICY_RESOURCE_FILTER};
+pub use deployments::NewDeployment;
+pub use rules::new_policy;
 
 /// How the site knows who we are.
 #[derive(Debug, Clone)]

@@ -57,3 +57,10 @@ pub fn thrown_message(value: &Dynamic) -> String {
     }
     value.to_string()
 }
+
+/// A map of query parameters (`#{type: "managed", name: "Sales"}`) as owned pairs.
+pub fn query_pairs(map: rhai::Map) -> Vec<(String, String)> {
+    map.into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -72,6 +72,8 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     super::spaces::register(&mut engine);
     super::apikeys::register(&mut engine);
     super::raw::register(&mut engine);
+    super::qseow::register(&mut engine, session);
+    super::policy::register(&mut engine);
     engine
 }
 

@@ -15,6 +15,8 @@ mod idps;
 mod licenses;
 mod native;
 mod oauth_clients;
+mod policy;
+mod qseow;
 mod raw;
 mod roles;
 mod spaces;

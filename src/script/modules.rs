@@ -9,8 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The modules shipped inside the binary, by import name.
-pub const STDLIB: &[(&str, &str)] =
-    &[("qlik/tenant", include_str!("../../stdlib/qlik/tenant.rhai"))];
+pub const STDLIB: &[(&str, &str)] = &[
+    ("qlik/tenant", include_str!("../../stdlib/qlik/tenant.rhai")),
+    (
+        "qlik/multicloud",
+        include_str!("../../stdlib/qlik/multicloud.rhai"),
+    ),
+];
 
 pub struct Resolver {
     /// `./qops_modules` and the `QOPS_PATH` directories.

@@ -37,9 +37,20 @@ impl SiteHandle {
 /// `#{cert, key, root}` (port 4242), `#{header}` or `#{jwt}` (virtual proxy), plus
 /// `user_directory` and `user_id`; `#{}` trusts the site as the simulator does.
 fn options(session: &Session, auth: &Map) -> Fallible<SiteOptions> {
-    const KEYS: [&str; 7] = ["cert", "key", "root", "header", "jwt", "user_directory", "user_id"];
+    const KEYS: [&str; 7] = [
+        "cert",
+        "key",
+        "root",
+        "header",
+        "jwt",
+        "user_directory",
+        "user_id",
+    ];
     if let Some(k) = auth.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return fail(format!("unknown QSEoW auth key {k:?}: use one of {}", KEYS.join(", ")));
+        return fail(format!(
+            "unknown QSEoW auth key {k:?}: use one of {}",
+            KEYS.join(", ")
+        ));
     }
     let text = |k: &str| auth.get(k).filter(|v| !v.is_unit()).map(|v| v.to_string());
     let read = |path: String| -> Fallible<Vec<u8>> {
@@ -48,8 +59,12 @@ fn options(session: &Session, auth: &Map) -> Fallible<SiteOptions> {
     };
     let site_auth = match (text("cert"), text("key"), text("header"), text("jwt")) {
         (Some(cert), Some(key), None, None) => {
-            let key = String::from_utf8(read(key)?).or_else(|_| fail("the key file is not PEM text"))?;
-            Some(SiteAuth::Certificate { cert_pem: read(cert)?, key_pem: Secret::new(key) })
+            let key =
+                String::from_utf8(read(key)?).or_else(|_| fail("the key file is not PEM text"))?;
+            Some(SiteAuth::Certificate {
+                cert_pem: read(cert)?,
+                key_pem: Secret::new(key),
+            })
         }
         (None, None, Some(name), None) => Some(SiteAuth::Header { name }),
         (None, None, None, Some(jwt)) => Some(SiteAuth::Jwt(Secret::new(jwt))),
@@ -60,7 +75,12 @@ fn options(session: &Session, auth: &Map) -> Fallible<SiteOptions> {
         Some(path) => Some(read(path)?),
         None => None,
     };
-    Ok(SiteOptions { auth: site_auth, user_directory: text("user_directory"), user_id: text("user_id"), root_ca_pem })
+    Ok(SiteOptions {
+        auth: site_auth,
+        user_directory: text("user_directory"),
+        user_id: text("user_id"),
+        root_ca_pem,
+    })
 }
 
 fn strings(values: &Array) -> Vec<String> {
@@ -69,18 +89,41 @@ fn strings(values: &Array) -> Vec<String> {
 
 fn deployment_request(map: &Map) -> Fallible<NewDeployment> {
     let text = |k: &str| map.get(k).filter(|v| !v.is_unit()).map(|v| v.to_string());
-    let Some(name) = text("name") else { return fail("a deployment needs a name") };
+    let Some(name) = text("name") else {
+        return fail("a deployment needs a name");
+    };
     let Some(service_url) = text("api_endpoint").or_else(|| text("serviceUrl")) else {
         return fail("a deployment needs api_endpoint: the tenant URL, https://<tenant>.<region>.qlikcloud.com");
     };
-    let local = map.get("local_bearer_token").map(|v| v.as_bool().unwrap_or(true)).unwrap_or(true);
-    let client = match (text("client_id"), text("client_secret"), text("token_endpoint")) {
-        (Some(id), Some(secret), Some(endpoint)) if !local => Some((id, Secret::new(secret), endpoint)),
-        (None, None, None) if local => None,
-        _ if local => return fail("local_bearer_token: true takes no client_id, client_secret or token_endpoint"),
-        _ => return fail("without a local bearer token, give client_id, client_secret and token_endpoint"),
-    };
-    Ok(NewDeployment { name, service_url, audience: text("audience").unwrap_or_else(|| "qlik.api".into()), client })
+    let local = map
+        .get("local_bearer_token")
+        .map(|v| v.as_bool().unwrap_or(true))
+        .unwrap_or(true);
+    let client =
+        match (
+            text("client_id"),
+            text("client_secret"),
+            text("token_endpoint"),
+        ) {
+            (Some(id), Some(secret), Some(endpoint)) if !local => {
+                Some((id, Secret::new(secret), endpoint))
+            }
+            (None, None, None) if local => None,
+            _ if local => {
+                return fail(
+                    "local_bearer_token: true takes no client_id, client_secret or token_endpoint",
+                )
+            }
+            _ => return fail(
+                "without a local bearer token, give client_id, client_secret and token_endpoint",
+            ),
+        };
+    Ok(NewDeployment {
+        name,
+        service_url,
+        audience: text("audience").unwrap_or_else(|| "qlik.api".into()),
+        client,
+    })
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
@@ -95,33 +138,81 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
             let routing = lift(s.client())?.routing().clone();
             Ok(SiteHandle { site: lift(Site::connect(&routing, url, opts))?, session: s.clone() })
         });
-    native!(engine, "to_string", ["site: &mut Site", "String"], "`Site(host)`.",
-        |h: &mut SiteHandle| format!("Site({})", h.site.host()));
-    native!(engine, "get$host", ["site: &mut Site", "String"], "The site's host.",
-        |h: &mut SiteHandle| h.site.host().to_string());
+    native!(
+        engine,
+        "to_string",
+        ["site: &mut Site", "String"],
+        "`Site(host)`.",
+        |h: &mut SiteHandle| format!("Site({})", h.site.host())
+    );
+    native!(
+        engine,
+        "get$host",
+        ["site: &mut Site", "String"],
+        "The site's host.",
+        |h: &mut SiteHandle| h.site.host().to_string()
+    );
 
-    native!(engine, "about", ["site: &mut Site", "Map"], "`/qrs/about`: the connectivity probe.",
-        |h: &mut SiteHandle| h.value(h.site.about()));
-    native!(engine, "apps", ["site: &mut Site", "Array"], "Every app, with stream, owner and custom properties.",
-        |h: &mut SiteHandle| h.values(h.site.apps(None)));
-    native!(engine, "apps", ["site: &mut Site", "filter: &str", "Array"],
+    native!(
+        engine,
+        "about",
+        ["site: &mut Site", "Map"],
+        "`/qrs/about`: the connectivity probe.",
+        |h: &mut SiteHandle| h.value(h.site.about())
+    );
+    native!(
+        engine,
+        "apps",
+        ["site: &mut Site", "Array"],
+        "Every app, with stream, owner and custom properties.",
+        |h: &mut SiteHandle| h.values(h.site.apps(None))
+    );
+    native!(
+        engine,
+        "apps",
+        ["site: &mut Site", "filter: &str", "Array"],
         "Apps matching a QRS filter, e.g. `published eq true` or `stream.name eq 'Sales'`.",
-        |h: &mut SiteHandle, filter: &str| h.values(h.site.apps(Some(filter))));
-    native!(engine, "streams", ["site: &mut Site", "Array"], "Every stream.",
-        |h: &mut SiteHandle| h.values(h.site.streams()));
-    native!(engine, "custom_properties", ["site: &mut Site", "Array"], "Every custom property definition.",
-        |h: &mut SiteHandle| h.values(h.site.custom_properties()));
-    native!(engine, "set_app_property", ["site: &mut Site", "app: &str", "name: &str", "values: Array", "Map"],
+        |h: &mut SiteHandle, filter: &str| h.values(h.site.apps(Some(filter)))
+    );
+    native!(
+        engine,
+        "streams",
+        ["site: &mut Site", "Array"],
+        "Every stream.",
+        |h: &mut SiteHandle| h.values(h.site.streams())
+    );
+    native!(
+        engine,
+        "custom_properties",
+        ["site: &mut Site", "Array"],
+        "Every custom property definition.",
+        |h: &mut SiteHandle| h.values(h.site.custom_properties())
+    );
+    native!(
+        engine,
+        "set_app_property",
+        [
+            "site: &mut Site",
+            "app: &str",
+            "name: &str",
+            "values: Array",
+            "Map"
+        ],
         "Sets the values of one custom property on an app (id or name), keeping the others; a
         change made meanwhile is a `conflict` error: read again and retry.",
         |h: &mut SiteHandle, app: &str, name: &str, values: Array| {
             let values = strings(&values);
             h.value(async {
                 let app = h.site.find_app(app).await?;
-                let id = app.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                let id = app
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 h.site.set_app_property(&id, name, &values).await
             })
-        });
+        }
+    );
     native!(engine, "publish_app", ["site: &mut Site", "app: &str", "stream: &str", "Map"],
         "Publishes an app (id or name) to a stream (id or name); distribution policies then send it to
         the deployments they match.",
@@ -134,13 +225,24 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
             })
         });
 
-    native!(engine, "deployments", ["site: &mut Site", "Array"], "Every multi-cloud deployment.",
-        |h: &mut SiteHandle| h.values(h.site.deployments()));
-    native!(engine, "deployment", ["site: &mut Site", "name: &str", "Dynamic"],
+    native!(
+        engine,
+        "deployments",
+        ["site: &mut Site", "Array"],
+        "Every multi-cloud deployment.",
+        |h: &mut SiteHandle| h.values(h.site.deployments())
+    );
+    native!(
+        engine,
+        "deployment",
+        ["site: &mut Site", "name: &str", "Dynamic"],
         "The deployment with this name, or `()`.",
         |h: &mut SiteHandle, name: &str| -> Fallible<Dynamic> {
-            Ok(h.call(h.site.deployment(name))?.map(to_dynamic).unwrap_or(Dynamic::UNIT))
-        });
+            Ok(h.call(h.site.deployment(name))?
+                .map(to_dynamic)
+                .unwrap_or(Dynamic::UNIT))
+        }
+    );
     native!(engine, "create_deployment", ["site: &mut Site", "deployment: Map", "Map"],
         "Creates a deployment: `#{name, api_endpoint: tenant URL, audience: \"qlik.api\",
         local_bearer_token: true}`, or with `local_bearer_token: false` and `client_id`, `client_secret`,
@@ -149,18 +251,67 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
             let new = deployment_request(&d)?;
             h.value(h.site.create_deployment(&new))
         });
+    native!(
+        engine,
+        "update_deployment",
+        ["site: &mut Site", "name: &str", "changes: Map", "Map"],
+        "Changes a deployment: `#{name, api_endpoint, audience}`.",
+        |h: &mut SiteHandle, name: &str, changes: Map| {
+            let mut fields = Vec::new();
+            for (k, v) in changes {
+                let wire = match k.as_str() {
+                    "name" => "name",
+                    "api_endpoint" | "serviceUrl" => "serviceUrl",
+                    "audience" => "audience",
+                    other => return fail(format!(
+                        "cannot change {other:?} of a deployment: use name, api_endpoint, audience"
+                    )),
+                };
+                fields.push((wire, Value::String(v.to_string())));
+            }
+            h.value(async {
+                let id = h.site.deployment_id(name).await?;
+                let mut current = h.site.deployment(name).await?.unwrap_or_default();
+                for (k, v) in fields {
+                    current[k] = v;
+                }
+                h.site.update_deployment(&id, &current).await
+            })
+        }
+    );
     native!(engine, "deployment_token", ["site: &mut Site", "name: &str", "String"],
         "The deployment's local bearer token in Qlik Cloud format, for the tenant's Multi-cloud IdP.",
         |h: &mut SiteHandle, name: &str| h.call(async { h.site.deployment_token(&h.site.deployment_id(name).await?).await }));
-    native!(engine, "test_deployment", ["site: &mut Site", "name: &str", "Map"],
+    native!(
+        engine,
+        "test_deployment",
+        ["site: &mut Site", "name: &str", "Map"],
         "Test connection: `#{success, message}` (the message says why it failed).",
-        |h: &mut SiteHandle, name: &str| h.value(async { h.site.test_deployment(&h.site.deployment_id(name).await?).await }));
-    native!(engine, "delete_deployment", ["site: &mut Site", "name: &str", "()"], "Deletes a deployment by name.",
-        |h: &mut SiteHandle, name: &str| h.call(async { h.site.delete_deployment(&h.site.deployment_id(name).await?).await }));
+        |h: &mut SiteHandle, name: &str| h.value(async {
+            h.site
+                .test_deployment(&h.site.deployment_id(name).await?)
+                .await
+        })
+    );
+    native!(
+        engine,
+        "delete_deployment",
+        ["site: &mut Site", "name: &str", "()"],
+        "Deletes a deployment by name.",
+        |h: &mut SiteHandle, name: &str| h.call(async {
+            h.site
+                .delete_deployment(&h.site.deployment_id(name).await?)
+                .await
+        })
+    );
 
-    native!(engine, "policies", ["site: &mut Site", "Array"],
+    native!(
+        engine,
+        "policies",
+        ["site: &mut Site", "Array"],
         "Every distribution policy (system rules over `App_*` with the Distribute action).",
-        |h: &mut SiteHandle| h.values(h.site.policies()));
+        |h: &mut SiteHandle| h.values(h.site.policies())
+    );
     native!(engine, "create_policy", ["site: &mut Site", "policy: Map", "Map"],
         "Creates a distribution policy `#{name, condition, description, disabled, tags}`; the condition
         is checked first and an invalid one is refused with its position.",
@@ -169,7 +320,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
             let Some(name) = text("name") else { return fail("a policy needs a name") };
             let condition = text("condition");
             if let Some(c) = &condition {
-                crate::policy_check(c).or_else(fail)?;
+                super::policy::parse(c)?;
             }
             let tags = match p.get("tags") {
                 Some(t) if t.is_array() => to_json(t)?.as_array().cloned().unwrap_or_default(),
@@ -179,7 +330,10 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
             let body = qseow::new_policy(&name, condition.as_deref(), text("description").as_deref(), disabled, tags);
             h.value(h.site.create_policy(&body))
         });
-    native!(engine, "update_policy", ["site: &mut Site", "policy: &str", "changes: Map", "Map"],
+    native!(
+        engine,
+        "update_policy",
+        ["site: &mut Site", "policy: &str", "changes: Map", "Map"],
         "Changes a policy (id or name): `#{name, condition, description, disabled, tags}`.",
         |h: &mut SiteHandle, policy: &str, changes: Map| {
             let mut fields = Vec::new();
@@ -187,7 +341,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
                 let wire = match k.as_str() {
                     "name" => "name",
                     "condition" => {
-                        crate::policy_check(&v.to_string()).or_else(fail)?;
+                        super::policy::parse(&v.to_string())?;
                         "rule"
                     }
                     "description" => "comment",
@@ -204,12 +358,42 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
                 }
                 h.site.update_policy(&current).await
             })
-        });
-    native!(engine, "delete_policy", ["site: &mut Site", "policy: &str", "()"], "Deletes a policy (id or name).",
+        }
+    );
+    native!(
+        engine,
+        "preview_distribution",
+        ["site: &mut Site", "Array"],
+        "Where each app would go now: every enabled policy over the site's apps and deployments;
+        per app `#{app_id, app_name, targets: [#{deployment_id, deployment_name, policies}]}`
+        (unpublished apps go nowhere).",
+        |h: &mut SiteHandle| -> Fallible<Dynamic> {
+            let (policies, apps, deployments) = h.call(async {
+                Ok((
+                    h.site.policies().await?,
+                    h.site.apps(None).await?,
+                    h.site.deployments().await?,
+                ))
+            })?;
+            super::policy::preview(
+                &Value::Array(policies),
+                &Value::Array(apps),
+                &Value::Array(deployments),
+            )
+        }
+    );
+    native!(
+        engine,
+        "delete_policy",
+        ["site: &mut Site", "policy: &str", "()"],
+        "Deletes a policy (id or name).",
         |h: &mut SiteHandle, policy: &str| {
             h.call(async {
                 let p = h.site.policy(policy).await?;
-                h.site.delete_policy(p.get("id").and_then(Value::as_str).unwrap_or_default()).await
+                h.site
+                    .delete_policy(p.get("id").and_then(Value::as_str).unwrap_or_default())
+                    .await
             })
-        });
+        }
+    );
 }

@@ -1,6 +1,6 @@
 //! Spaces and space assignments on a tenant handle.
 
-use super::convert::to_json;
+use super::convert::{query_pairs, to_json};
 use super::handles::TenantHandle;
 use super::native::native;
 use rhai::{Array, Dynamic, Engine, Map};
@@ -16,8 +16,7 @@ pub fn register(engine: &mut Engine) {
     native!(engine, "spaces", ["t: &mut Tenant", "query: Map", "Array"],
         "The spaces matching a query, e.g. `#{type: \"managed\", name: \"Sales\"}` (name: contains).",
         |t: &mut TenantHandle, query: Map| {
-            let query: Vec<(String, String)> = query.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            let query: Vec<(&str, String)> = query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            let query = query_pairs(query);
             t.values(t.api.spaces(&query))
         });
     native!(
@@ -93,4 +92,13 @@ pub fn register(engine: &mut Engine) {
             .call(t.api.delete_space_assignment(id, aid))
             .map(drop)
     );
+    native!(engine, "items", ["t: &mut Tenant", "query: Map", "Array"],
+        "Items of the tenant's catalogue, e.g. `#{resourceType: \"app\", name: \"Sales\"}`, all pages.",
+        |t: &mut TenantHandle, query: Map| {
+            let query = query_pairs(query);
+            t.values(t.api.items(&query))
+        });
+    native!(engine, "apps", ["t: &mut Tenant", "Array"],
+        "Every app of the tenant (items of type app), staged ones from QSEoW distribution included.",
+        |t: &mut TenantHandle| t.values(t.api.items(&[("resourceType".to_string(), "app".to_string())])));
 }
