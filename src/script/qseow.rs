@@ -263,9 +263,11 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
                     "name" => "name",
                     "api_endpoint" | "serviceUrl" => "serviceUrl",
                     "audience" => "audience",
-                    other => return fail(format!(
+                    other => {
+                        return fail(format!(
                         "cannot change {other:?} of a deployment: use name, api_endpoint, audience"
-                    )),
+                    ))
+                    }
                 };
                 fields.push((wire, Value::String(v.to_string())));
             }

@@ -170,18 +170,9 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
     if desc {
         items.reverse();
     }
-    let data: Vec<Value> = paging::slice(&items, page)
-        .iter()
-        .map(|g| group_json(req, t, g))
-        .collect();
-    let mut body = json!({"data": data, "links": paging::links(req, page, items.len())});
-    if req
-        .q("totalResults")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        body["totalResults"] = json!(items.len());
-    }
-    ok(&body)
+    ok(&paging::page_body(req, page, &items, |g| {
+        group_json(req, t, g)
+    }))
 }
 
 fn opt_str(body: &Value, key: &str) -> Result<Option<String>, ApiError> {

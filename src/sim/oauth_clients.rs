@@ -567,18 +567,9 @@ fn list(req: &Req, t: &Tenant) -> HResult {
     if desc {
         items.reverse();
     }
-    let data: Vec<Value> = paging::slice(&items, page)
-        .iter()
-        .map(|(_, c)| client_json(t, c))
-        .collect();
-    let mut body = json!({"data": data, "links": paging::links(req, page, items.len())});
-    if req
-        .q("totalResults")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        body["totalResults"] = json!(items.len());
-    }
-    ok(&body)
+    ok(&paging::page_body(req, page, &items, |(_, c)| {
+        client_json(t, c)
+    }))
 }
 
 /// The outcome of a token request by a tenant-level client.

@@ -92,6 +92,20 @@ pub fn links(req: &Req, p: PageReq, total: usize) -> Value {
     Value::Object(links)
 }
 
+/// A list answer: `{data, links}` for page `p` of `items` (already filtered, sorted and in
+/// order), plus `totalResults` when the request asked `totalResults=true`.
+pub fn page_body<T>(req: &Req, p: PageReq, items: &[T], to_json: impl Fn(&T) -> Value) -> Value {
+    let data: Vec<Value> = slice(items, p).iter().map(to_json).collect();
+    let mut body = json!({"data": data, "links": links(req, p, items.len())});
+    if req
+        .q("totalResults")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        body["totalResults"] = json!(items.len());
+    }
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::request::parse_query;

@@ -172,18 +172,9 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
     if desc {
         items.reverse();
     }
-    let data: Vec<Value> = paging::slice(&items, page)
-        .iter()
-        .map(|r| role_json(req, t, r))
-        .collect();
-    let mut body = json!({"data": data, "links": paging::links(req, page, items.len())});
-    if req
-        .q("totalResults")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        body["totalResults"] = json!(items.len());
-    }
-    ok(&body)
+    ok(&paging::page_body(req, page, &items, |r| {
+        role_json(req, t, r)
+    }))
 }
 
 pub fn get(req: &Req, t: &Tenant, id: &str) -> HResult {

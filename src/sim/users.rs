@@ -206,18 +206,9 @@ fn listing(req: &Req, t: &Tenant, filter: Option<Filter>, allowed_sorts: &[&str]
     if desc {
         items.reverse();
     }
-    let data: Vec<Value> = paging::slice(&items, page)
-        .iter()
-        .map(|u| user_json(req, t, u))
-        .collect();
-    let mut body = json!({"data": data, "links": paging::links(req, page, items.len())});
-    if req
-        .q("totalResults")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        body["totalResults"] = json!(items.len());
-    }
-    ok(&body)
+    ok(&paging::page_body(req, page, &items, |u| {
+        user_json(req, t, u)
+    }))
 }
 
 /// Whether `f` mentions `status` anywhere / only `status`.

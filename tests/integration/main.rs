@@ -6,6 +6,7 @@ mod cli;
 mod configure;
 mod errors;
 mod limits;
+mod multicloud;
 mod onboarding;
 mod paging;
 mod tokens;
