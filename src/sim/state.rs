@@ -190,6 +190,8 @@ pub struct State {
     pub tokens: HashMap<String, Token>,
     pub limiter: RateLimiter,
     pub stats: Stats,
+    /// The QSEoW site at `qseow.qlik.localhost`.
+    pub qseow: super::qseow::Site,
 }
 
 impl State {
