@@ -119,7 +119,10 @@ pub fn handle(req: &Req, st: &mut State, rest: &[&str]) -> HResult {
                 return not_found(id);
             }
             let (success, message) = match connect(st, id) {
-                Ok(tenant) => (true, format!("Connection to {tenant} succeeded")),
+                Ok(tenant) => {
+                    let host = st.tenant(&tenant).map(|t| t.host()).unwrap_or("");
+                    (true, format!("Connection to tenant {host} succeeded"))
+                }
                 Err(m) => (false, m),
             };
             json_at(200, &json!({"success": success, "message": message}))

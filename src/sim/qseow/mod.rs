@@ -172,7 +172,7 @@ pub fn parse_user_header(h: &str) -> Option<(String, String)> {
             continue;
         };
         let v = decode(v.trim()).trim().to_string();
-        match k.trim().to_ascii_lowercase().as_str() {
+        match decode(k).trim().to_ascii_lowercase().as_str() {
             "userdirectory" => dir = Some(v),
             "userid" => uid = Some(v),
             _ => {}
@@ -184,18 +184,14 @@ pub fn parse_user_header(h: &str) -> Option<(String, String)> {
     }
 }
 
-fn caller(req: &Req, site: &Site) -> Result<SiteCaller, Response> {
+/// `Err` is the 400 answer for a malformed `X-Qlik-User`.
+fn caller(req: &Req, site: &Site) -> Result<SiteCaller, &'static str> {
     let (directory, user_id) = match req.header("x-qlik-user") {
         None => (
             wire::QSEOW_DEFAULT_USER_DIRECTORY.to_string(),
             wire::QSEOW_DEFAULT_USER_ID.to_string(),
         ),
-        Some(h) => parse_user_header(h).ok_or_else(|| {
-            text(
-                wire::QSEOW_BAD_USER_HEADER_STATUS,
-                wire::QSEOW_BAD_USER_HEADER_TEXT,
-            )
-        })?,
+        Some(h) => parse_user_header(h).ok_or(wire::QSEOW_BAD_USER_HEADER_TEXT)?,
     };
     let known = site.user_by_name(&directory, &user_id);
     let admin = known.is_some_and(|u| u.admin);
@@ -219,7 +215,7 @@ pub fn handle(req: &Req, st: &mut State) -> HResult {
     }
     let who = match caller(req, &st.qseow) {
         Ok(c) => c,
-        Err(resp) => return Ok(resp),
+        Err(why) => return Ok(text(wire::QSEOW_BAD_USER_HEADER_STATUS, why)),
     };
     let segs: Vec<String> = req.segments().iter().map(|s| s.to_string()).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
