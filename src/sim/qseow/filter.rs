@@ -29,8 +29,9 @@ pub enum Lit {
 #[derive(Debug, Clone)]
 pub enum Filter {
     Cmp(Vec<String>, Op, Lit),
-    And(Box<Filter>, Box<Filter>),
-    Or(Box<Filter>, Box<Filter>),
+    /// Flat lists, so a long chain of `and`/`or` never nests deeply.
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,23 +121,29 @@ impl Parser {
     }
 
     fn or(&mut self, depth: usize) -> Result<Filter, String> {
-        let mut left = self.and(depth)?;
+        let mut items = vec![self.and(depth)?];
         while self.keyword("or") {
             self.pos += 1;
-            let right = self.and(depth)?;
-            left = Filter::Or(Box::new(left), Box::new(right));
+            items.push(self.and(depth)?);
         }
-        Ok(left)
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::Or(items)
+        })
     }
 
     fn and(&mut self, depth: usize) -> Result<Filter, String> {
-        let mut left = self.atom(depth)?;
+        let mut items = vec![self.atom(depth)?];
         while self.keyword("and") {
             self.pos += 1;
-            let right = self.atom(depth)?;
-            left = Filter::And(Box::new(left), Box::new(right));
+            items.push(self.atom(depth)?);
         }
-        Ok(left)
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::And(items)
+        })
     }
 
     fn atom(&mut self, depth: usize) -> Result<Filter, String> {
@@ -296,8 +303,8 @@ fn compare(v: &Value, op: Op, lit: &Lit) -> bool {
 /// Whether `entity` (full JSON) satisfies the filter.
 pub fn eval(f: &Filter, entity: &Value) -> bool {
     match f {
-        Filter::And(a, b) => eval(a, entity) && eval(b, entity),
-        Filter::Or(a, b) => eval(a, entity) || eval(b, entity),
+        Filter::And(items) => items.iter().all(|f| eval(f, entity)),
+        Filter::Or(items) => items.iter().any(|f| eval(f, entity)),
         Filter::Cmp(path, op, lit) => {
             let mut vs = Vec::new();
             values(entity, path, &mut vs);
@@ -347,6 +354,8 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+        let long = vec!["name eq 'x'"; 20_000].join(" and ");
+        assert!(!t(&long, &app));
         let deep = format!("{}name eq 'a'{}", "(".repeat(200), ")".repeat(200));
         assert!(parse(&deep).is_err());
     }

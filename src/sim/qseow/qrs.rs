@@ -221,6 +221,7 @@ pub fn handle(req: &Req, st: &mut State, who: &SiteCaller, rest: &[&str]) -> HRe
             None => not_found(),
         },
         ("POST", []) => create(req, st, who, kind),
+        ("POST", ["many"]) => create_many(req, st, who, kind),
         ("PUT", [id]) => update(req, st, who, kind, id),
         ("PUT", [id, "publish"]) if kind == Kind::App => {
             distribution::publish_qrs(req, st, who, id)
@@ -430,17 +431,69 @@ fn custom_value(st: &mut State, item: &Value, now: i64, by: &str) -> Result<Valu
     Ok(v)
 }
 
+fn schema_of(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Stream => Some("Stream"),
+        Kind::Cpd => Some("CustomPropertyDefinition"),
+        Kind::Rule => Some("SystemRule"),
+        _ => None,
+    }
+}
+
+/// POST /qrs/<type>: 201 with the entity.
 fn create(req: &Req, st: &mut State, who: &SiteCaller, kind: Kind) -> HResult {
-    let schema = match kind {
-        Kind::Stream => "Stream",
-        Kind::Cpd => "CustomPropertyDefinition",
-        Kind::Rule => "SystemRule",
-        _ => return Ok(text(405, "Method Not Allowed")),
-    };
+    if schema_of(kind).is_none() {
+        return Ok(text(405, "Method Not Allowed"));
+    }
     let body = match body_object(req) {
         Ok(b) => b,
         Err(e) => return bad(e),
     };
+    match build(st, who, kind, &body) {
+        Ok(e) => {
+            if let Some(list) = store(st, kind) {
+                list.push(e.clone());
+            }
+            json_at(201, &e)
+        }
+        Err(m) => bad(m),
+    }
+}
+
+/// POST /qrs/<type>/many: an array in, 201 with the array of entities; all or nothing.
+fn create_many(req: &Req, st: &mut State, who: &SiteCaller, kind: Kind) -> HResult {
+    if schema_of(kind).is_none() {
+        return Ok(text(405, "Method Not Allowed"));
+    }
+    let items = match req.json() {
+        Ok(Value::Array(a)) => a,
+        Ok(_) => return bad("The body must be a JSON array"),
+        Err(e) => return bad(e),
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(o) = item.as_object() else {
+            return bad(format!("Item {i} must be a JSON object"));
+        };
+        match build(st, who, kind, o) {
+            Ok(e) => out.push(e),
+            Err(m) => return bad(format!("Item {i}: {m}")),
+        }
+    }
+    if let Some(list) = store(st, kind) {
+        list.extend(out.iter().cloned());
+    }
+    json_at(201, &Value::Array(out))
+}
+
+/// A new entity of `kind` from a create body (not stored yet).
+fn build(
+    st: &mut State,
+    who: &SiteCaller,
+    kind: Kind,
+    body: &Map<String, Value>,
+) -> Result<Value, String> {
+    let schema = schema_of(kind).ok_or("Method Not Allowed")?;
     let now = st.now();
     let id = uuid(&mut st.ids);
     let by = who.display();
@@ -471,13 +524,8 @@ fn create(req: &Req, st: &mut State, who: &SiteCaller, kind: Kind) -> HResult {
             e["tags"] = json!([]);
         }
     }
-    if let Err(m) = apply(st, kind, &mut e, &body, true, &by) {
-        return bad(m);
-    }
-    if let Some(list) = store(st, kind) {
-        list.push(e.clone());
-    }
-    json_at(201, &e)
+    apply(st, kind, &mut e, body, true, &by)?;
+    Ok(e)
 }
 
 fn update(req: &Req, st: &mut State, who: &SiteCaller, kind: Kind, id: &str) -> HResult {

@@ -692,6 +692,21 @@ async fn system_rules() {
             .status,
         404
     );
+    // bulk create: all or nothing
+    let many = json!([{"name": "m1", "rule": "", "resourceFilter": "App_*", "actions": 1024},
+                      {"name": "m2", "rule": "resource.name=", "resourceFilter": "App_*", "actions": 1024}]);
+    let before = sim.st.qseow.rules.len();
+    assert_eq!(
+        sim.site("POST", "/qrs/systemrule/many", many).await.status,
+        400
+    );
+    assert_eq!(sim.st.qseow.rules.len(), before);
+    let many = json!([{"name": "m1", "rule": "", "resourceFilter": "App_*", "actions": 1024},
+                      {"name": "m2", "rule": "resource.name=\"a\"", "resourceFilter": "App_*", "actions": 1024}]);
+    let a = sim.site("POST", "/qrs/systemrule/many", many).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    assert_eq!(a.body.as_array().unwrap().len(), 2);
+    assert_eq!(sim.st.qseow.rules.len(), before + 2);
 }
 
 #[tokio::test]
