@@ -127,7 +127,10 @@ pub fn handle(req: &Req, st: &mut State, rest: &[&str]) -> HResult {
             };
             json_at(200, &json!({"success": success, "message": message}))
         }
-        (_, [] | [_] | [_, _] | [_, "actions", "test"]) => {
+        (_, [] | [_] | [_, "actions", "test"]) => {
+            Ok(problem(405, "Method Not Allowed", "Method not allowed"))
+        }
+        (_, [_, cfg]) if cfg.eq_ignore_ascii_case("elastictokenconfig") => {
             Ok(problem(405, "Method Not Allowed", "Method not allowed"))
         }
         _ => Ok(problem(404, "Not Found", "Not Found")),

@@ -540,7 +540,15 @@ fn update(req: &Req, st: &mut State, who: &SiteCaller, kind: Kind, id: &str) -> 
         return Ok(text(405, "Method Not Allowed"));
     }
     if let Some(sent) = body.get("modifiedDate").filter(|m| !m.is_null()) {
-        if Some(sent) != e.get("modifiedDate") {
+        let stored = e.get("modifiedDate");
+        let same = match (
+            sent.as_str().and_then(super::parse_iso),
+            stored.and_then(Value::as_str).and_then(super::parse_iso),
+        ) {
+            (Some(x), Some(y)) => x == y,
+            _ => Some(sent) == stored,
+        };
+        if !same {
             return Ok(text(wire::QSEOW_CONFLICT_STATUS, wire::QSEOW_CONFLICT_TEXT));
         }
     }
