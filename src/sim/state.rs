@@ -3,7 +3,7 @@
 //! handlers hold the lock briefly and never across an await.
 //!
 //! Extending: groups, identity providers, spaces, OAuth clients and API keys belong on
-//! [`Tenant`] next to `users`; a QSEoW site would be a new field of [`State`].
+//! [`Tenant`] next to `users`; the QSEoW site is the `qseow` field of [`State`].
 
 use super::clock::{Clock, SimMs};
 use super::ids::Ids;

@@ -321,6 +321,15 @@ fn url_host(url: &str) -> String {
     host_name(authority)
 }
 
+/// The tenant at `host`; the bare address (`localhost`, an IP) is the source tenant, as in the
+/// server's routing.
+fn tenant_at<'a>(st: &'a State, host: &str) -> Option<&'a crate::sim::state::Tenant> {
+    if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() {
+        return st.tenant(&st.source_tenant_id);
+    }
+    st.tenant_by_host(host)
+}
+
 /// Connects deployment `id` to its tenant the way distribution does: the tenant must accept
 /// a token from the deployment. `Ok` is the tenant id; `Err` says why not.
 pub fn connect(st: &mut State, id: &str) -> Result<String, String> {
@@ -332,9 +341,8 @@ pub fn connect(st: &mut State, id: &str) -> Result<String, String> {
         .ok_or(format!("Deployment {id} not found"))?;
     let url = d.service_url.clone();
     let host = url_host(&url);
-    let tenant = st
-        .tenant_by_host(&host)
-        .ok_or(format!("cannot reach {url}: no tenant at host {host}"))?;
+    let tenant =
+        tenant_at(st, &host).ok_or(format!("cannot reach {url}: no tenant at host {host}"))?;
     if tenant.status != "active" {
         return Err(format!("tenant {host} is disabled"));
     }
@@ -477,7 +485,7 @@ fn client_credentials(
     auth_url: &str,
 ) -> Result<(), String> {
     let auth_host = url_host(auth_url);
-    let Some(auth_tenant) = st.tenant_by_host(&auth_host).map(|t| t.id.clone()) else {
+    let Some(auth_tenant) = tenant_at(st, &auth_host).map(|t| t.id.clone()) else {
         return Err(format!(
             "cannot reach {auth_url}: no tenant at host {auth_host}"
         ));

@@ -870,6 +870,13 @@ async fn test_connection_explains_failures() {
     assert_eq!(r["success"], false);
     let m = r["message"].as_str().unwrap();
     assert!(m.contains(&format!("trusts deployment {a}")), "{m}");
+    // the bare address is the source tenant, as in routing
+    let bare = sim.deployment("Bare", "127.0.0.1:9").await;
+    let r = sim.test_conn(&bare).await;
+    assert!(
+        r["message"].as_str().unwrap().contains("trusts deployment"),
+        "{r}"
+    );
     // a tampered key: the IdP names the right kid but holds another deployment's PEM
     let other_pem = sim
         .st
