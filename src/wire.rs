@@ -208,3 +208,84 @@ pub const DEPLOYMENT_TOKEN_ENDPOINT: &str = "authenticationUrl";
 /// The `category` of a distribution-policy SystemRule is not documented; policies are
 /// recognised by `resourceFilter` `App_*` plus the Distribute bit, never by category.
 pub const DISTRIBUTION_POLICY_CATEGORY: &str = "Security";
+// ---------------------------------------------------------------------------------------------
+// QSEoW site (shared/reference/qseow-multicloud.md). Everything marked [?]/[U]/[I] there.
+// ---------------------------------------------------------------------------------------------
+
+/// Missing, mismatched or malformed Xrfkey (reference §1: "request is rejected" [I]; status and
+/// text [U]). We answer 403 with this plain-text body, the text QRS is known to log/answer for
+/// XSRF failures.
+pub const QSEOW_XRF_FAILED_STATUS: u16 = 403;
+pub const QSEOW_XRF_FAILED_TEXT: &str = "XSRF prevention check failed. Possible XSRF discovered.";
+
+/// Without `X-Qlik-User` a certificate client acts as the repository's service account
+/// (the docs' example admin identity, reference §1).
+pub const QSEOW_DEFAULT_USER_DIRECTORY: &str = "INTERNAL";
+pub const QSEOW_DEFAULT_USER_ID: &str = "sa_repository";
+
+/// An `X-Qlik-User` header without both `UserDirectory=` and `UserId=`: not documented; we
+/// answer 400 in plain text. A well-formed header naming a user the site does not know is
+/// accepted as a non-admin (the real QRS would create the user on first sight and deny it
+/// everything but what security rules allow; we allow reads).
+pub const QSEOW_BAD_USER_HEADER_STATUS: u16 = 400;
+pub const QSEOW_BAD_USER_HEADER_TEXT: &str =
+    "X-Qlik-User must be UserDirectory=<directory>; UserId=<user id>";
+
+/// A write by a user who is not a site admin: 403 (repository log `Result=403;ResultText=Error:
+/// Security`, reference §1 [C]); the plain-text body is ours.
+pub const QSEOW_FORBIDDEN_TEXT: &str = "Access denied: the user is not allowed to do this";
+
+/// PUT with a `modifiedDate` other than the stored one (reference §1: conflict [C], HTTP code
+/// [U]). We answer 409 Conflict with this plain-text body. A PUT without `modifiedDate` is
+/// accepted (no concurrency check), like the QRS tip implies it only compares when sent.
+pub const QSEOW_CONFLICT_STATUS: u16 = 409;
+pub const QSEOW_CONFLICT_TEXT: &str =
+    "Conflict: the entity was modified by someone else since it was read (modifiedDate differs)";
+
+/// `/qrs/about` values [I]: shaped like a May 2024 site on PostgreSQL; the exact strings are
+/// invented.
+pub const QSEOW_ABOUT_BUILD_VERSION: &str = "14.187.4.0";
+pub const QSEOW_ABOUT_BUILD_DATE: &str = "5/20/2024 12:00:00 AM";
+pub const QSEOW_ABOUT_DATABASE_PROVIDER: &str = "Devart.Data.PostgreSql";
+
+/// `publishTime` of an app never published: QRS shows the .NET minimum date [I].
+pub const QSEOW_NEVER_PUBLISHED: &str = "1753-01-01T00:00:00.000Z";
+
+/// SystemRule `category`/`type` when the client sends none. The category of distribution
+/// policies is [U] (reference §3.1); `Security` is what QMC's own rules carry, `Custom` is what
+/// clients send for `type`. Policies are recognised by resourceFilter + Distribute bit only.
+pub const QSEOW_SYSTEMRULE_DEFAULT_CATEGORY: &str = "Security";
+pub const QSEOW_SYSTEMRULE_DEFAULT_TYPE: &str = "Custom";
+/// A distribution policy: resourceFilter starting `App_` (default `App_*`) and actions with
+/// the Distribute bit (reference §3.2, §7.5 [I]).
+pub const QSEOW_POLICY_RESOURCE_PREFIX: &str = "App_";
+pub const QSEOW_DISTRIBUTE_ACTION: i64 = 1024;
+/// The app custom property whose values become tags on the cloud copy (reference §3.4 [C]).
+pub const QSEOW_TAGS_PROPERTY: &str = "Tags";
+
+/// HDS errors: the service is ASP.NET Core; we answer RFC 7807 ProblemDetails
+/// `{type, title, status, detail}` [I] (no HDS error body is documented).
+pub const QSEOW_HDS_PROBLEM_TYPE: &str = "https://tools.ietf.org/html/rfc7231#section-6.5";
+/// `localBearerToken` omitted on create: true (the default mode in the UI, reference §2.2).
+pub const QSEOW_HDS_LOCAL_BEARER_DEFAULT: bool = true;
+/// `elastictokenconfig` without `qcsFormat=True`: the QSEoK ("elastic") format is not
+/// modelled [I]; 400 with this detail.
+pub const QSEOW_HDS_ELASTIC_FORMAT_REFUSAL: &str =
+    "Only qcsFormat=True (the Qlik Cloud format) is supported";
+
+/// The Qlik-Cloud-format token's content (reference §6.2 [U]): base64 (standard, padded) of
+/// JSON `{issuer, kid, pem, audience}` where `kid` is the deployment id, `pem` the SPKI PEM of
+/// the deployment's ECDSA P-256 key and `issuer` this URL.
+pub fn qseow_hds_issuer(site_host: &str, deployment_id: &str) -> String {
+    format!("https://{site_host}/hds/{deployment_id}")
+}
+/// The local bearer token [U]: ES256 JWT, header `{alg, typ, kid=<deployment id>}`, claims
+/// `iss` (above), `sub` = deployment id, `aud` = this, `iat`, `exp` = iat + lifetime; sent to
+/// the tenant as is (no exchange step modelled).
+pub const QSEOW_HDS_TOKEN_AUDIENCE: &str = "qlik.api";
+pub const QSEOW_HDS_JWT_LIFETIME_SECS: i64 = 300;
+
+/// Items API (`GET /api/v1/items`) for staged apps: `spaceId` is `""` for an app in no space
+/// and `ownerId` `""` for an unowned (staged) app [I]; distributed tags are shown as
+/// `meta.tags: [{id, name}]` with ids derived from the names [I].
+pub const ITEMS_NO_SPACE: &str = "";

@@ -58,6 +58,7 @@ pub fn state(st: &State) -> HResult {
         "tenants": tenants,
         "regionClients": clients,
         "entitlements": entitlements,
+        "qseow": st.qseow.summary(),
     }))
 }
 

@@ -24,6 +24,10 @@ pub struct App {
     pub published: bool,
     pub publish_ms: Option<SimMs>,
     pub origin_app_id: String,
+    /// Tags (from a distributed app's `Tags` custom property).
+    pub tags: Vec<String>,
+    /// The id of the app's item in the Items API.
+    pub item_id: String,
 }
 
 fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
@@ -141,6 +145,8 @@ pub fn create(_req: &Req, t: &mut Tenant, caller: &str, now: SimMs, ids: &mut Id
         published: false,
         publish_ms: None,
         origin_app_id: String::new(),
+        tags: Vec::new(),
+        item_id: ids.object_id(),
     };
     let out = app_json(t, &app);
     t.apps.push(app);

@@ -269,6 +269,116 @@ pub fn check_public_key_pem(pem: &str) -> Result<(), String> {
     }
 }
 
+/// A new ECDSA P-256 key pair for signing ES256 JWTs: its PKCS#8 document (keep it private)
+/// and the SubjectPublicKeyInfo PEM of its public key.
+pub fn generate_es256() -> Result<(Vec<u8>, String), String> {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| "cannot generate a P-256 key pair".to_string())?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng)
+        .map_err(|_| "cannot read the generated P-256 key pair".to_string())?;
+    let pem = spki_pem_p256(pair.public_key().as_ref());
+    Ok((doc.as_ref().to_vec(), pem))
+}
+
+/// DER prefix of a P-256 SubjectPublicKeyInfo (id-ecPublicKey, prime256v1, BIT STRING of 66).
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// The `PUBLIC KEY` PEM of an uncompressed P-256 point (65 bytes).
+fn spki_pem_p256(point: &[u8]) -> String {
+    let mut der = P256_SPKI_PREFIX.to_vec();
+    der.extend_from_slice(point);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(chunk));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
+}
+
+/// Signs `claims` as a compact ES256 JWS with the P-256 PKCS#8 key, header `{alg, typ, kid}`.
+pub fn sign_es256(pkcs8: &[u8], kid: &str, claims: &Value) -> Result<String, String> {
+    use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng)
+        .map_err(|_| "the deployment's private key is unreadable".to_string())?;
+    let header = serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": kid});
+    let input = format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    );
+    let sig = pair
+        .sign(&rng, input.as_bytes())
+        .map_err(|_| "signing failed".to_string())?;
+    Ok(format!("{input}.{}", B64.encode(sig.as_ref())))
+}
+
+/// The header and payload of a compact JWS, unverified.
+pub fn decode_unverified(token: &str) -> Option<(Value, Value)> {
+    let mut parts = token.trim().split('.');
+    let h = parts.next().and_then(b64url)?;
+    let p = parts.next().and_then(b64url)?;
+    Some((
+        serde_json::from_slice(&h).ok()?,
+        serde_json::from_slice(&p).ok()?,
+    ))
+}
+
+/// Verifies the signature of a compact JWS with a `PUBLIC KEY` PEM (SubjectPublicKeyInfo):
+/// ES256 (P-256), ES384 (P-384) or RS256 (RSA). Returns the payload; the error says why not.
+pub fn verify_with_pem(token: &str, pem: &str) -> Result<Value, String> {
+    let parts: Vec<&str> = token.trim().split('.').collect();
+    if parts.len() != 3 {
+        return Err("the token is not a compact JWS".into());
+    }
+    let (header, payload) = decode_unverified(token).ok_or("the token is not base64url JSON")?;
+    let sig = b64url(parts[2]).ok_or("the token signature is not base64url")?;
+    let alg = str_field(&header, "alg").unwrap_or("");
+    let text = pem.trim().replace("\\n", "\n");
+    let b64: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| "the public key PEM is not base64".to_string())?;
+    // SEQUENCE { SEQUENCE { OID alg, params }, BIT STRING key }
+    let (inner, _) = der_take(&der, 0x30).ok_or("the public key is not DER")?;
+    let (alg_id, rest) = der_take(inner, 0x30).ok_or("the public key has no algorithm")?;
+    let (bits, _) = der_take(rest, 0x03).ok_or("the public key has no key bits")?;
+    let key = bits.get(1..).unwrap_or_default();
+    let (oid, params) = der_take(alg_id, 0x06).ok_or("the public key has no algorithm id")?;
+    const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    let curve = der_take(params, 0x06).map(|(c, _)| c);
+    let params: &dyn signature::VerificationAlgorithm = match (oid, curve, alg) {
+        (o, Some(c), "ES256") if o == EC && c == P256 => &signature::ECDSA_P256_SHA256_FIXED,
+        (o, Some(c), "ES384") if o == EC && c == P384 => &signature::ECDSA_P384_SHA384_FIXED,
+        (o, _, "RS256") if o == RSA => &signature::RSA_PKCS1_2048_8192_SHA256,
+        _ => {
+            return Err(format!(
+                "the token's alg {alg:?} does not fit the trusted key"
+            ))
+        }
+    };
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    UnparsedPublicKey::new(params, key)
+        .verify(signed.as_bytes(), &sig)
+        .map_err(|_| "signature verification failed".to_string())?;
+    Ok(payload)
+}
+
 /// Takes one DER element of tag `tag`: (contents, rest).
 fn der_take(b: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     if *b.first()? != tag {

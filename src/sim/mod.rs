@@ -7,7 +7,9 @@
 //! `users`, `roles`, `invite`, `license_assignments`, `groups`, `spaces`, `apps`, `apikeys`,
 //! `oauth_clients`, `idps`, with their per-tenant identity storage in `identity` and Private Key
 //! JWT verification in `jwt`), and the shared mechanics `clock`, `limits`, `faults`, `paging`,
-//! `scim`, `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`.
+//! `scim`, `errors`, `ids`, `request`. `admin` serves `/_sim/state` and `/_sim/stats`. `qseow` is the QSEoW site at
+//! `qseow.qlik.localhost` (QRS, hybrid deployment service, distribution to the tenants, whose
+//! staged apps `items` lists).
 //!
 //! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25
 //! tenants) whose signed key every tenant's license overview shows; one region-level OAuth
@@ -31,6 +33,7 @@ mod identity_tests;
 mod idps;
 mod ids;
 mod invite;
+mod items;
 mod jwt;
 mod license_assignments;
 mod licenses;
@@ -38,6 +41,7 @@ mod limits;
 mod oauth;
 mod oauth_clients;
 mod paging;
+mod qseow;
 mod request;
 mod roles;
 mod scim;
@@ -90,7 +94,8 @@ pub struct RunningSim {
     pub url: String,
     #[allow(dead_code)] // read by the CLI and tests
     pub addr: SocketAddr,
-    /// Variables a script needs: QLIK_TENANT, QLIK_CLIENT_ID, QLIK_CLIENT_SECRET, QLIK_REGION, QOPS_SIM.
+    /// Variables a script needs: QLIK_TENANT, QLIK_CLIENT_ID, QLIK_CLIENT_SECRET, QLIK_REGION, QOPS_SIM,
+    /// QLIK_QSEOW.
     pub env: BTreeMap<String, String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -133,6 +138,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
         }
     }
     env.insert("QOPS_SIM".to_string(), url.clone());
+    env.insert("QLIK_QSEOW".to_string(), qseow::HOST.to_string());
     let faults = faults::Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed);
     let app = server::router(Arc::new(server::App {
         state: Mutex::new(state),

@@ -147,6 +147,7 @@ pub fn seed(opts: &SimOptions) -> State {
         acme.users.push(user);
     }
     let source_tenant_id = acme.id.clone();
+    let qseow = super::qseow::seed(&mut ids, now);
 
     State {
         clock,
@@ -159,6 +160,7 @@ pub fn seed(opts: &SimOptions) -> State {
         tokens: Default::default(),
         limiter: RateLimiter::default(),
         stats: Stats::default(),
+        qseow,
         ids,
     }
 }

@@ -9,7 +9,7 @@ use super::oauth::{self, Caller, Target};
 use super::request::{host_name, parse_query, Req};
 use super::state::State;
 use super::{admin, apikeys, idps, licenses, oauth_clients, roles, tenants, users, DOMAIN};
-use super::{apps, groups, invite, license_assignments, spaces};
+use super::{apps, groups, invite, items, license_assignments, qseow, spaces};
 use crate::regions::{self, Region};
 use crate::wire;
 use axum::body::Body;
@@ -137,6 +137,7 @@ enum Route {
     SpaceAssignment(String, String),
     Apps,
     App(String),
+    Items,
     ApiKeys(Vec<String>),
     OAuthClients(Vec<String>),
     Idps(Vec<String>),
@@ -203,6 +204,7 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             )),
             ["apps"] => Some((Route::Apps, POST)),
             ["apps", id] => Some((Route::App(id.to_string()), &["GET", "DELETE"])),
+            ["items"] => Some((Route::Items, GET)),
             ["api-keys", rest @ ..] => {
                 apikeys::methods(rest).map(|m| (Route::ApiKeys(owned(rest)), m))
             }
@@ -235,6 +237,7 @@ pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
         return match (req.method.as_str(), &segs[1..]) {
             ("GET", ["state"]) => admin::state(st),
             ("GET", ["stats"]) => admin::stats(st),
+            (_, ["qseow", rest @ ..]) => qseow::admin(req, st, rest),
             (_, ["state"] | ["stats"]) => {
                 Err(ApiError::http(Api::Generic, 405).header("allow", "GET"))
             }
@@ -242,6 +245,12 @@ pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
         };
     }
     st.stats.requests += 1;
+    if req.host_name == qseow::HOST {
+        if faults.strike() {
+            return Ok(qseow::text(503, "Service Unavailable"));
+        }
+        return qseow::handle(req, st);
+    }
     let kind = resolve_host(st, &req.host_name)
         .ok_or_else(|| not_found().detail(unknown_host(&req.host_name)))?;
     let (route, methods) = route(&kind, &segs).ok_or_else(not_found)?;
@@ -365,6 +374,7 @@ fn tenant_api(
         }
         Route::Idps(rest) => idps::handle(req, st, tenant_id, &user_id, &refs(&rest)),
         Route::Role(id) => roles::get(req, t, &id),
+        Route::Items => items::list(req, t),
         Route::Users | Route::User(_) => {
             if !admin {
                 return Err(users::forbidden());

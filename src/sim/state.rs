@@ -3,7 +3,7 @@
 //! handlers hold the lock briefly and never across an await.
 //!
 //! Extending: groups, identity providers, spaces, OAuth clients and API keys belong on
-//! [`Tenant`] next to `users`; a QSEoW site would be a new field of [`State`].
+//! [`Tenant`] next to `users`; the QSEoW site is the `qseow` field of [`State`].
 
 use super::clock::{Clock, SimMs};
 use super::ids::Ids;
@@ -190,6 +190,8 @@ pub struct State {
     pub tokens: HashMap<String, Token>,
     pub limiter: RateLimiter,
     pub stats: Stats,
+    /// The QSEoW site at `qseow.qlik.localhost`.
+    pub qseow: super::qseow::Site,
 }
 
 impl State {
