@@ -158,7 +158,7 @@ fn publishing_stages_the_app_on_exactly_the_matched_tenants() {
            mc::route_by_property(site, "SendTo");
            mc::send_app_to(site, "Draft Analysis", "SendTo", ["Region1", "Region2"]);
            let preview = site.preview_distribution().filter(|d| d.app_name == "Draft Analysis")[0];
-           print(`preview before publish ${preview.targets.len()}`);
+           print(`unpublished goes to ${preview.targets.len()}`);
            mc::ensure_published(site, "Draft Analysis", "Everyone");
            let preview = site.preview_distribution().filter(|d| d.app_name == "Draft Analysis")[0];
            print(`preview ${preview.targets.map(|x| x.deployment_name)} by ${preview.targets[0].policies}`);
@@ -171,7 +171,7 @@ fn publishing_stages_the_app_on_exactly_the_matched_tenants() {
            print(`after change ${count.call(t)} ${count.call(t2)} ${count.call(t3)}`);"#,
     );
     run.ok();
-    assert_eq!(run.line("preview before publish"), "0");
+    assert_eq!(run.line("unpublished goes to"), "0");
     assert_eq!(
         run.line("preview"),
         r#"["Region1", "Region2"] by ["Distribute by SendTo"]"#
