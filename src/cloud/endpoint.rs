@@ -115,6 +115,20 @@ impl Routing {
     }
 }
 
+/// `path` joined to `base`, with query pairs encoded.
+pub fn join(base: &Url, path: &str, query: &[(&str, String)]) -> Result<Url> {
+    let mut url = base
+        .join(path)
+        .map_err(|e| Error::Usage(format!("invalid path {path:?}: {e}")))?;
+    if !query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in query {
+            pairs.append_pair(k, v);
+        }
+    }
+    Ok(url)
+}
+
 /// Whether `host` is `domain` or a subdomain of it.
 pub fn under(host: &str, domain: &str) -> bool {
     let host = host.trim_end_matches('.');

@@ -64,17 +64,7 @@ impl Service {
 
     /// `path` (starting with `/`) on this host, with query pairs encoded.
     pub fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| Error::Usage(format!("invalid path {path:?}: {e}")))?;
-        if !query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in query {
-                pairs.append_pair(k, v);
-            }
-        }
-        Ok(url)
+        super::endpoint::join(&self.base, path, query)
     }
 }
 

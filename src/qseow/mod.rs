@@ -97,17 +97,7 @@ impl Site {
 
     /// `path` (no leading `/`, e.g. `qrs/app/full`) under the site's base, with query pairs.
     fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
-        let mut url = self
-            .base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::Usage(format!("invalid path {path:?}: {e}")))?;
-        if !query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in query {
-                pairs.append_pair(k, v);
-            }
-        }
-        Ok(url)
+        crate::cloud::endpoint::join(&self.base, path.trim_start_matches('/'), query)
     }
 
     /// One call with a fresh Xrfkey: the JSON answer (`null` when empty).

@@ -184,19 +184,9 @@ fn publishing_stages_the_app_on_exactly_the_matched_tenants() {
 #[test]
 fn the_setup_script_runs_twice_and_changes_nothing_the_second_time() {
     let sim = Sim::start(&[]);
-    let script = repo_path("scripts/multicloud_setup.rhai");
     let work = temp_file("README", "multicloud work dir\n");
     let work = work.parent().unwrap();
-    let run = || {
-        let mut cmd = qops_cmd();
-        cmd.current_dir(work).envs(&sim.env).args([
-            "run",
-            script.to_str().unwrap(),
-            "--sim-url",
-            &sim.url,
-        ]);
-        Run::from(cmd.output().unwrap())
-    };
+    let run = || sim.run_repo_script(work, "scripts/multicloud_setup.rhai", &[]);
     let first = run();
     first.ok();
     assert!(first.line("Test connection:").len() > 3);
@@ -227,15 +217,7 @@ fn the_setup_script_runs_twice_and_changes_nothing_the_second_time() {
         second.stdout
     );
 
-    let by_property = repo_path("scripts/multicloud_by_property.rhai");
-    let mut cmd = qops_cmd();
-    cmd.current_dir(work).envs(&sim.env).args([
-        "run",
-        by_property.to_str().unwrap(),
-        "--sim-url",
-        &sim.url,
-    ]);
-    let routed = Run::from(cmd.output().unwrap());
+    let routed = sim.run_repo_script(work, "scripts/multicloud_by_property.rhai", &[]);
     routed.ok();
     assert!(
         routed.line("Finance Report:").contains("Region1")

@@ -7,21 +7,20 @@ fn onboarding_twice_changes_nothing_the_second_time() {
     let sim = Sim::start(&[]);
     let work = temp_file("README", "onboarding work dir\n");
     let work = work.parent().unwrap();
-    let script = repo_path("scripts/onboard_customer.rhai");
     let key = repo_path("scripts/keys/example-jwt-signer.pub.pem");
-    let onboard = || {
-        let mut cmd = qops_cmd();
-        cmd.current_dir(work).envs(&sim.env).args([
-            "run",
-            script.to_str().unwrap(),
-            "--sim-url",
-            &sim.url,
-        ]);
-        cmd.args(["--arg", "name=globex", "--arg", "admin=alice@acme.example"]);
-        cmd.args(["--arg", &format!("jwt_key={}", key.display())]);
-        cmd.args(["--allow-path", key.parent().unwrap().to_str().unwrap()]);
-        Run::from(cmd.output().unwrap())
-    };
+    let jwt_key = format!("jwt_key={}", key.display());
+    let keys = key.parent().unwrap().to_str().unwrap().to_string();
+    let args = [
+        "--arg",
+        "name=globex",
+        "--arg",
+        "admin=alice@acme.example",
+        "--arg",
+        &jwt_key,
+        "--allow-path",
+        &keys,
+    ];
+    let onboard = || sim.run_repo_script(work, "scripts/onboard_customer.rhai", &args);
 
     let first = onboard();
     first.ok();

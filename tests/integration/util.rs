@@ -69,6 +69,19 @@ impl Sim {
         self.qops(&args)
     }
 
+    /// `qops run <repo script> ARGS --sim-url ...` in the working directory `dir`.
+    pub fn run_repo_script(&self, dir: &Path, script: &str, args: &[&str]) -> Run {
+        let script = repo_path(script);
+        let mut cmd = qops_cmd();
+        cmd.current_dir(dir)
+            .envs(&self.env)
+            .arg("run")
+            .arg(&script)
+            .args(args)
+            .args(["--sim-url", &self.url]);
+        Run::from(cmd.output().expect("run qops"))
+    }
+
     pub fn tenant_host(&self) -> &str {
         &self.env["QLIK_TENANT"]
     }
