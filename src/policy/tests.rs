@@ -464,7 +464,8 @@ fn preview_routes_apps() {
     assert_eq!(p["rule"], json!("resource.@SendTo = subject.name"));
 }
 
-/// Inputs that once failed (fuzzing or review) stay here.
+/// Edge inputs that must not panic. Add fuzz crash inputs here (the 60 s
+/// and 90 s cargo-fuzz runs so far found none).
 #[test]
 fn regressions() {
     for input in [
