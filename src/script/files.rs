@@ -2,14 +2,12 @@
 //! the working directory tree unless `--allow-path DIR` widens it.
 
 use super::convert::{to_dynamic, to_json};
-use super::native::{fail, native};
+use super::native::{fail, native, Fallible};
 use crate::session::Session;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Engine, Map};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 /// The directories scripts may read and write under.
 #[derive(Debug, Clone)]

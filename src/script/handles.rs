@@ -1,17 +1,15 @@
 //! `tenant(host)` and `region(code)`: typed handles whose methods call the API.
 
 use super::convert::{lift, to_dynamic};
-use super::native::{fail, native};
+use super::native::{fail, native, Fallible};
 use crate::cloud::jwt::SigningKey;
 use crate::cloud::{self, ClientAuth, Credentials, Impersonation};
 use crate::regions;
 use crate::secret::Secret;
 use crate::session::Session;
-use rhai::{Dynamic, Engine, EvalAltResult, Map};
+use rhai::{Dynamic, Engine, Map};
 use std::future::Future;
 use std::sync::Arc;
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 /// A tenant host and the credentials used there. Cloning is cheap; all clones share one client
 /// and token cache.

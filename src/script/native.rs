@@ -20,8 +20,11 @@ macro_rules! native {
 }
 pub(crate) use native;
 
+/// What a native function returns when it can fail.
+pub type Fallible<T> = Result<T, Box<rhai::EvalAltResult>>;
+
 /// A runtime error carrying a message (catchable by scripts).
-pub fn fail<T>(msg: impl Into<String>) -> Result<T, Box<rhai::EvalAltResult>> {
+pub fn fail<T>(msg: impl Into<String>) -> Fallible<T> {
     Err(Box::new(rhai::EvalAltResult::ErrorRuntime(
         msg.into().into(),
         rhai::Position::NONE,

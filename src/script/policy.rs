@@ -1,10 +1,9 @@
 //! `policy::check` and `policy::matches`: the distribution-policy rule language, offline.
 
 use super::convert::{to_dynamic, to_json};
+use super::native::Fallible;
 use qops::policy::{self, RuleError};
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Module, Position};
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 /// An invalid rule as a catchable error map: `#{kind: "rule", message, position, line, column}`.
 pub fn rule_error(rule: &str, e: &RuleError) -> Box<EvalAltResult> {

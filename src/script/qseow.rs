@@ -1,17 +1,15 @@
 //! `qseow(url, auth)`: a QSEoW site handle for multi-cloud deployments and distribution policies.
 
 use super::convert::{lift, to_dynamic, to_json};
-use super::native::{fail, native};
+use super::native::{fail, native, Fallible};
 use crate::cloud;
 use crate::qseow::{self, NewDeployment, Site, SiteAuth, SiteOptions};
 use crate::secret::Secret;
 use crate::session::Session;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
+use rhai::{Array, Dynamic, Engine, Map};
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 /// A QSEoW site and the identity used there.
 #[derive(Clone)]

@@ -2,11 +2,9 @@
 
 use super::convert::{to_dynamic, to_json};
 use super::handles::TenantHandle;
-use super::native::{fail, native};
+use super::native::{fail, native, Fallible};
 use reqwest::Method;
-use rhai::{Dynamic, Engine, EvalAltResult, Map, INT};
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
+use rhai::{Dynamic, Engine, Map, INT};
 
 fn method(name: &str) -> Fallible<Method> {
     match name.to_ascii_uppercase().as_str() {

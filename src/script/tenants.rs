@@ -2,11 +2,9 @@
 
 use super::convert::{to_dynamic, to_json};
 use super::handles::{RegionHandle, TenantHandle};
-use super::native::native;
+use super::native::{native, Fallible};
 use crate::wire;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
+use rhai::{Array, Dynamic, Engine, Map, INT};
 
 pub fn register(engine: &mut Engine) {
     native!(engine, "info", ["t: &mut Tenant", "Map"],

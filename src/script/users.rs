@@ -2,10 +2,8 @@
 
 use super::convert::{to_dynamic, to_json};
 use super::handles::TenantHandle;
-use super::native::{fail, native};
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, INT};
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
+use super::native::{fail, native, Fallible};
+use rhai::{Array, Dynamic, Engine, Map, INT};
 
 fn list(t: &TenantHandle, filter: Option<&str>, limit: Option<INT>) -> Fallible<Array> {
     let limit = match limit {

@@ -1,13 +1,11 @@
 //! Small global functions: the environment, sleeping, JSON.
 
 use super::convert::to_dynamic;
-use super::native::{fail, native};
+use super::native::{fail, native, Fallible};
 use crate::session::Session;
-use rhai::{Dynamic, Engine, EvalAltResult, FLOAT, INT};
+use rhai::{Dynamic, Engine, FLOAT, INT};
 use std::sync::Arc;
 use std::time::Duration;
-
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 fn sleep(secs: FLOAT) -> Fallible<()> {
     if !(0.0..=86_400.0).contains(&secs) {
