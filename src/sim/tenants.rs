@@ -2,7 +2,9 @@
 //! `/tenants/me`, get and JSON Patch on the tenant host.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult};
+use super::errors::{
+    self, json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult,
+};
 use super::licenses::verify_license_key;
 use super::request::Req;
 use super::roles::default_roles;
@@ -51,8 +53,7 @@ fn bad(detail: impl Into<String>) -> ApiError {
 }
 
 pub fn not_found(id: &str) -> ApiError {
-    ApiError::new(Api::Tenants, 404, "TENANTS-8", "Not found")
-        .detail(format!("Tenant {id} not found"))
+    errors::not_found(Api::Tenants, "TENANTS-8", "Tenant", id)
 }
 
 /// A new tenant record with default roles, a fresh license and no users.
