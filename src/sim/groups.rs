@@ -8,7 +8,7 @@ use super::errors::{
 };
 use super::ids::Ids;
 use super::paging;
-use super::request::Req;
+use super::request::{self, Req};
 use super::scim::{self, Schema};
 use super::state::Tenant;
 use crate::wire;
@@ -167,11 +167,7 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
 }
 
 fn opt_str(body: &Value, key: &str) -> Result<Option<String>, ApiError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(format!("{key} must be a string"))),
-    }
+    request::opt_string(body, key).map_err(bad)
 }
 
 /// POST /api/v1/groups (TenantAdmin)

@@ -8,7 +8,7 @@ use super::errors::{
 };
 use super::ids::Ids;
 use super::paging;
-use super::request::Req;
+use super::request::{self, Req};
 use super::state::Tenant;
 use crate::wire;
 use serde_json::{json, Value};
@@ -149,13 +149,7 @@ fn not_found(id: &str) -> ApiError {
 }
 
 fn assignment_not_found(id: &str) -> ApiError {
-    coded(
-        API,
-        404,
-        wire::SPACES_NOT_FOUND_CODE,
-        "Not found",
-        format!("Assignment {id} not found"),
-    )
+    errors::not_found(API, wire::SPACES_NOT_FOUND_CODE, "Assignment", id)
 }
 
 fn name_taken(t: &Tenant, name: &str, except: &str) -> bool {
@@ -225,11 +219,7 @@ fn assignment_json(req: &Req, t: &Tenant, a: &SpaceAssignment) -> Value {
 }
 
 fn str_field(body: &Value, key: &str) -> Result<Option<String>, ApiError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(format!("{key} must be a string"))),
-    }
+    request::opt_string(body, key).map_err(bad)
 }
 
 /// POST /api/v1/spaces (TenantAdmin)

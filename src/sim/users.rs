@@ -7,7 +7,7 @@ use super::errors::{
 };
 use super::ids::Ids;
 use super::paging;
-use super::request::Req;
+use super::request::{self, Req};
 use super::scim::{self, Filter, Schema};
 use super::state::{Tenant, User};
 use crate::wire;
@@ -304,11 +304,7 @@ fn resolve_roles(t: &Tenant, v: &Value, pointer: &str) -> Result<Vec<String>, Ap
 }
 
 fn opt_string(body: &Value, key: &str) -> Result<Option<String>, ApiError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(format!("{key} must be a string"))),
-    }
+    request::opt_string(body, key).map_err(bad)
 }
 
 /// POST /api/v1/users (TenantAdmin).
