@@ -118,6 +118,17 @@ impl Sim {
         assert_eq!(a.status, 201, "{}", a.text);
     }
 
+    /// Deployment Region1 on acme and Region2 on a new tenant beta, each trusted by its
+    /// tenant; returns beta's host.
+    async fn two_trusted_regions(&mut self) -> String {
+        let beta = self.add_beta();
+        let r1 = self.deployment("Region1", ACME).await;
+        let r2 = self.deployment("Region2", &beta).await;
+        self.trust(ACME, &r1).await;
+        self.trust(&beta, &r2).await;
+        beta
+    }
+
     async fn test_conn(&mut self, id: &str) -> Value {
         let a = self
             .site(
@@ -892,11 +903,7 @@ async fn client_credentials_deployment() {
 #[tokio::test]
 async fn publish_distributes_to_matched_tenants_only() {
     let mut sim = Sim::new();
-    let beta = sim.add_beta();
-    let r1 = sim.deployment("Region1", ACME).await;
-    let r2 = sim.deployment("Region2", &beta).await;
-    sim.trust(ACME, &r1).await;
-    sim.trust(&beta, &r2).await;
+    let beta = sim.two_trusted_regions().await;
     assert_eq!(
         sim.policy("to Region1", "((subject.name=\"Region1\"))")
             .await
@@ -961,11 +968,7 @@ async fn publish_distributes_to_matched_tenants_only() {
 #[tokio::test]
 async fn custom_property_routing_and_redistribution() {
     let mut sim = Sim::new();
-    let beta = sim.add_beta();
-    let r1 = sim.deployment("Region1", ACME).await;
-    let r2 = sim.deployment("Region2", &beta).await;
-    sim.trust(ACME, &r1).await;
-    sim.trust(&beta, &r2).await;
+    let beta = sim.two_trusted_regions().await;
     assert_eq!(
         sim.policy("by SendTo", "resource.@SendTo = subject.name")
             .await
