@@ -3,7 +3,7 @@
 //! and [`authenticate`], which turns a key presented as `Bearer` into its user.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, Api, ApiError, HResult};
+use super::errors::{self, coded, json_response, no_content, ok, Api, ApiError, HResult};
 use super::identity::ApiKey;
 use super::licenses::sign_jwt;
 use super::request::{build_query, Req};
@@ -11,25 +11,19 @@ use super::state::{State, Tenant};
 use crate::wire;
 use serde_json::{json, Map, Value};
 
-fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Users, status, code, title).detail(detail)
-}
+/// The shape of this API's errors.
+const API: Api = Api::Users;
 
 fn bad(detail: impl Into<String>) -> ApiError {
-    err(400, wire::API_KEYS_BAD_REQUEST_CODE, "Bad request", detail)
+    errors::bad_request(API, wire::API_KEYS_BAD_REQUEST_CODE, detail)
 }
 
 fn forbidden(detail: impl Into<String>) -> ApiError {
-    err(403, wire::API_KEYS_FORBIDDEN_CODE, "Forbidden", detail)
+    errors::forbidden(API, wire::API_KEYS_FORBIDDEN_CODE, detail)
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(
-        404,
-        wire::API_KEYS_NOT_FOUND_CODE,
-        "Not found",
-        format!("API key {id} not found"),
-    )
+    errors::not_found(API, wire::API_KEYS_NOT_FOUND_CODE, "API key", id)
 }
 
 /// The methods allowed on `/api/v1/api-keys/<rest>`.
@@ -247,7 +241,8 @@ fn create(
         .filter(|k| k.sub == sub && k.status_at(now) == "active")
         .count();
     if live >= wire::API_KEY_MAX_PER_USER {
-        return Err(err(
+        return Err(coded(
+            API,
             409,
             wire::API_KEYS_CONFLICT_CODE,
             "Conflict",

@@ -3,7 +3,7 @@
 //! holding an app refuses DELETE (412).
 
 use super::clock::{iso, SimMs};
-use super::errors::{no_content, ok, Api, ApiError, HResult};
+use super::errors::{self, no_content, ok, Api, ApiError, HResult};
 use super::ids::Ids;
 use super::request::Req;
 use super::state::Tenant;
@@ -30,30 +30,23 @@ pub struct App {
     pub item_id: String,
 }
 
-fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Roles, status, code, title).detail(detail)
-}
+/// The shape of this API's errors.
+const API: Api = Api::Roles;
 
 fn bad(detail: impl Into<String>) -> ApiError {
-    err(400, wire::APPS_BAD_REQUEST_CODE, "Bad request", detail)
+    errors::bad_request(API, wire::APPS_BAD_REQUEST_CODE, detail)
 }
 
 pub fn forbidden() -> ApiError {
-    err(
-        403,
+    errors::forbidden(
+        API,
         wire::APPS_FORBIDDEN_CODE,
-        "Forbidden",
         "Only the owner or a TenantAdmin can delete the app",
     )
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(
-        404,
-        wire::APPS_NOT_FOUND_CODE,
-        "Not found",
-        format!("App {id} not found"),
-    )
+    errors::not_found(API, wire::APPS_NOT_FOUND_CODE, "App", id)
 }
 
 /// A UUID v4-shaped id from the simulator's id source.

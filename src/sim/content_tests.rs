@@ -2,70 +2,31 @@
 //! [`super::dispatch`] (a child module of `server`, so it can reach the private router).
 
 use super::*;
-use crate::sim::{seed, SimOptions};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use crate::sim::test_support::{bearer, read_json, Sim};
 use serde_json::{json, Value};
 
 const ACME: &str = "acme.us.qlik.localhost:8080";
 
-struct Sim {
-    st: State,
-    faults: Faults,
+/// The source tenant, called as the us region client's bot (TenantAdmin).
+struct Acme {
+    sim: Sim,
     auth: String,
 }
 
-impl Sim {
-    async fn new() -> Sim {
-        let mut sim = Sim {
-            st: seed::seed(&SimOptions::default()),
-            faults: Faults::new(0, 0, 0.0, 1),
-            auth: String::new(),
-        };
-        let c = sim
-            .st
-            .region_clients
-            .iter()
-            .find(|c| c.region.code == "us")
-            .unwrap();
-        let body = json!({"client_id": c.client_id, "client_secret": c.client_secret,
-                          "grant_type": "client_credentials"});
-        let (_, tok) = sim.call("POST", "/oauth/token", &body.to_string()).await;
-        sim.auth = format!("Bearer {}", tok["access_token"].as_str().unwrap());
-        sim
+impl Acme {
+    async fn new() -> Acme {
+        let mut sim = Sim::json_only();
+        let tok = sim.token(ACME, "us").await.body;
+        let auth = bearer(tok["access_token"].as_str().unwrap());
+        Acme { sim, auth }
     }
 
     async fn call(&mut self, method: &str, target: &str, body: &str) -> (u16, Value) {
-        let (path, q) = target.split_once('?').unwrap_or((target, ""));
-        let mut hm = HeaderMap::new();
-        if !self.auth.is_empty() {
-            hm.insert(
-                HeaderName::from_static("authorization"),
-                HeaderValue::from_str(&self.auth).unwrap(),
-            );
-        }
-        let req = Req {
-            method: Method::from_bytes(method.as_bytes()).unwrap(),
-            host: ACME.to_string(),
-            host_name: host_name(ACME),
-            path: path.to_string(),
-            query: parse_query(q),
-            headers: hm,
-            body: body.as_bytes().to_vec(),
-        };
-        let resp = match dispatch(&req, &mut self.st, &self.faults) {
-            Ok(r) => r,
-            Err(e) => e.into_response("trace"),
-        };
-        let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        (status, body)
+        let a = self
+            .sim
+            .call(method, ACME, target, &[("authorization", &self.auth)], body)
+            .await;
+        (a.status, a.body)
     }
 
     async fn json(&mut self, method: &str, target: &str, body: Value) -> (u16, Value) {
@@ -80,7 +41,7 @@ fn rel(href: &Value) -> String {
 
 #[tokio::test]
 async fn license_assignments_over_the_wire() {
-    let mut sim = Sim::new().await;
+    let mut sim = Acme::new().await;
     let (_, ov) = sim.call("GET", "/api/v1/licenses/overview", "").await;
     let used = ov["allotments"][1]["unitsUsed"].as_u64().unwrap();
     let (s, b) = sim
@@ -158,7 +119,7 @@ async fn license_assignments_over_the_wire() {
 
 #[tokio::test]
 async fn invite_and_filter_paging() {
-    let mut sim = Sim::new().await;
+    let mut sim = Acme::new().await;
     let (s, b) = sim
         .json(
             "POST",
@@ -190,7 +151,7 @@ async fn invite_and_filter_paging() {
 
 #[tokio::test]
 async fn groups_spaces_apps() {
-    let mut sim = Sim::new().await;
+    let mut sim = Acme::new().await;
     let (s, g) = sim
         .json(
             "POST",
@@ -356,11 +317,7 @@ async fn groups_spaces_apps() {
     assert_eq!(s, 204);
     let (_, u) = sim.call("GET", &format!("/api/v1/users/{uid}"), "").await;
     assert_eq!(u["assignedGroups"], json!([]));
-    let st = admin::state(&sim.st).unwrap();
-    let bytes = axum::body::to_bytes(st.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let st: Value = serde_json::from_slice(&bytes).unwrap();
+    let st = read_json(admin::state(&sim.sim.st).unwrap()).await;
     assert_eq!(st["tenants"][0]["spaces"]["count"], 1);
     assert_eq!(st["tenants"][0]["spaces"]["items"][0]["name"], "Lake");
 }

@@ -132,6 +132,43 @@ impl ApiError {
     }
 }
 
+/// `code`, `title` and `detail` in `api`'s shape: the form each API gives its own errors.
+pub fn coded(
+    api: Api,
+    status: u16,
+    code: &str,
+    title: &str,
+    detail: impl Into<String>,
+) -> ApiError {
+    ApiError::new(api, status, code, title).detail(detail)
+}
+
+/// 400 `Bad request` with the API's `code`.
+pub fn bad_request(api: Api, code: &str, detail: impl Into<String>) -> ApiError {
+    coded(api, 400, code, "Bad request", detail)
+}
+
+/// 403 `Forbidden` with the API's `code`.
+pub fn forbidden(api: Api, code: &str, detail: impl Into<String>) -> ApiError {
+    coded(api, 403, code, "Forbidden", detail)
+}
+
+/// 403 `Forbidden` with the API's `code`: the caller is not a TenantAdmin.
+pub fn tenant_admin_only(api: Api, code: &str) -> ApiError {
+    forbidden(api, code, "The caller needs the TenantAdmin role")
+}
+
+/// 404 `Not found` with the API's `code`: `<what> <id> not found`.
+pub fn not_found(api: Api, code: &str, what: &str, id: &str) -> ApiError {
+    coded(
+        api,
+        404,
+        code,
+        "Not found",
+        format!("{what} {id} not found"),
+    )
+}
+
 pub fn json_response(status: u16, body: &Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
@@ -187,5 +224,25 @@ mod tests {
             g,
             json!({"errors":[{"code":"HTTP-405","title":"Method Not Allowed"}]})
         );
+    }
+
+    #[test]
+    fn coded_helpers_keep_the_api_shape() {
+        let n = not_found(Api::Roles, "SPACES-404", "Space", "x").body("t");
+        assert_eq!(
+            n,
+            json!({"errors":[{"code":"SPACES-404","title":"Not found","detail":"Space x not found"}],
+                   "traceId":"t"})
+        );
+        let f = tenant_admin_only(Api::Users, "USERS-403").body("t");
+        assert_eq!(f["errors"][0]["status"], 403);
+        assert_eq!(f["errors"][0]["title"], "Forbidden");
+        assert_eq!(
+            f["errors"][0]["detail"],
+            "The caller needs the TenantAdmin role"
+        );
+        let b = bad_request(Api::Licenses, "LICENSES-400", "no").body("t");
+        assert_eq!(b["error"], "Bad request");
+        assert_eq!(b["message"], "no");
     }
 }

@@ -3,10 +3,12 @@
 //! Users' `assignedGroups` and space assignments of type `group` point at these.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, with_header, Api, ApiError, HResult};
+use super::errors::{
+    self, coded, json_response, no_content, ok, with_header, Api, ApiError, HResult,
+};
 use super::ids::Ids;
 use super::paging;
-use super::request::Req;
+use super::request::{self, Req};
 use super::scim::{self, Schema};
 use super::state::Tenant;
 use crate::wire;
@@ -42,30 +44,19 @@ const FILTER: Schema = Schema {
     co: &["name"],
 };
 
-fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Roles, status, code, title).detail(detail)
-}
+/// The shape of this API's errors.
+const API: Api = Api::Roles;
 
 fn bad(detail: impl Into<String>) -> ApiError {
-    err(400, wire::GROUPS_BAD_REQUEST_CODE, "Bad request", detail)
+    errors::bad_request(API, wire::GROUPS_BAD_REQUEST_CODE, detail)
 }
 
 pub fn forbidden() -> ApiError {
-    err(
-        403,
-        wire::GROUPS_FORBIDDEN_CODE,
-        "Forbidden",
-        "The caller needs the TenantAdmin role",
-    )
+    errors::tenant_admin_only(API, wire::GROUPS_FORBIDDEN_CODE)
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(
-        404,
-        wire::GROUPS_NOT_FOUND_CODE,
-        "Not found",
-        format!("Group {id} not found"),
-    )
+    errors::not_found(API, wire::GROUPS_NOT_FOUND_CODE, "Group", id)
 }
 
 fn roles_json(t: &Tenant, ids: &[String]) -> Value {
@@ -176,11 +167,7 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
 }
 
 fn opt_str(body: &Value, key: &str) -> Result<Option<String>, ApiError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(format!("{key} must be a string"))),
-    }
+    request::opt_string(body, key).map_err(bad)
 }
 
 /// POST /api/v1/groups (TenantAdmin)
@@ -226,7 +213,8 @@ pub fn create(req: &Req, t: &mut Tenant, now: SimMs, ids: &mut Ids) -> HResult {
         .iter()
         .any(|g| g.name.eq_ignore_ascii_case(&name))
     {
-        return Err(err(
+        return Err(coded(
+            API,
             409,
             wire::GROUPS_CONFLICT_CODE,
             "Conflict",

@@ -1,51 +1,36 @@
 //! End-to-end tests (through the router) of callers, API keys, tenant OAuth clients, the extra
 //! token grants and identity providers.
 
-use super::faults::Faults;
 use super::jwt::tests::{ec_pair, rsa_jwk, sign_es, sign_rs, RSA_PUBLIC_PEM};
-use super::request::{host_name, parse_query, Req};
-use super::state::State;
-use super::{seed, server, tenants, SimOptions};
+use super::tenants;
+use super::test_support::{bearer, body_text, read_json_blocking, Answer, Sim};
 use crate::wire;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{json, Value};
 
 const ACME: &str = "acme.us.qlik.localhost:8080";
 const OTHER: &str = "other.us.qlik.localhost";
 
-struct Sim {
-    st: State,
-    faults: Faults,
-}
-
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
+/// The seeded simulator with a second tenant `other.us.qlik.localhost`.
+fn sim_with_other() -> Sim {
+    let mut sim = Sim::new();
+    let us = crate::regions::by_code("us").unwrap();
+    let other = tenants::new_tenant(
+        "OtherTenantId0000000000000000000".into(),
+        "other",
+        us,
+        us.datacenter,
+        "1",
+        "k",
+        "p",
+        sim.st.now(),
+    );
+    sim.st.tenants.push(other);
+    sim
 }
 
 impl Sim {
-    fn new() -> Self {
-        let mut st = seed::seed(&SimOptions::default());
-        let us = crate::regions::by_code("us").unwrap();
-        let other = tenants::new_tenant(
-            "OtherTenantId0000000000000000000".into(),
-            "other",
-            us,
-            us.datacenter,
-            "1",
-            "k",
-            "p",
-            st.now(),
-        );
-        st.tenants.push(other);
-        Sim {
-            st,
-            faults: Faults::new(0, 0, 0.0, 1),
-        }
-    }
-
-    fn call(
+    /// A blocking call with a JSON body (`Null`: none).
+    fn send(
         &mut self,
         method: &str,
         host: &str,
@@ -53,49 +38,21 @@ impl Sim {
         headers: &[(&str, &str)],
         body: &Value,
     ) -> Answer {
-        let (path, q) = target.split_once('?').unwrap_or((target, ""));
-        let mut hm = HeaderMap::new();
-        for (k, v) in headers {
-            hm.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        let req = Req {
-            method: Method::from_bytes(method.as_bytes()).unwrap(),
-            host: host.to_string(),
-            host_name: host_name(host),
-            path: path.to_string(),
-            query: parse_query(q),
-            headers: hm,
-            body: if body.is_null() {
-                vec![]
-            } else {
-                body.to_string().into_bytes()
-            },
-        };
-        let resp = match server::dispatch(&req, &mut self.st, &self.faults) {
-            Ok(r) => r,
-            Err(e) => e.into_response("trace"),
-        };
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = futures_lite(resp);
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        self.call_blocking(method, host, target, headers, &body_text(body))
     }
 
     fn api(&mut self, method: &str, target: &str, tok: &str, body: Value) -> Answer {
-        let auth = format!("Bearer {tok}");
-        self.call(method, ACME, target, &[("authorization", &auth)], &body)
+        self.send(
+            method,
+            ACME,
+            target,
+            &[("authorization", &bearer(tok))],
+            &body,
+        )
     }
 
     fn token_body(&mut self, host: &str, body: Value) -> Answer {
-        self.call(
+        self.send(
             "POST",
             host,
             "/oauth/token",
@@ -106,13 +63,7 @@ impl Sim {
 
     /// The region client's bot on acme (TenantAdmin).
     fn admin(&mut self) -> String {
-        let c = self
-            .st
-            .region_clients
-            .iter()
-            .find(|c| c.region.code == "us")
-            .unwrap();
-        let body = json!({"client_id": c.client_id, "client_secret": c.client_secret, "grant_type": "client_credentials"});
+        let body = self.client_credentials("us");
         self.token_body(ACME, body).body["access_token"]
             .as_str()
             .unwrap()
@@ -125,20 +76,9 @@ impl Sim {
     }
 }
 
-/// Reads a response body synchronously (the bodies here are always complete buffers).
-fn futures_lite(resp: axum::response::Response) -> Vec<u8> {
-    let fut = axum::body::to_bytes(resp.into_body(), usize::MAX);
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(fut)
-        .map(|b| b.to_vec())
-        .unwrap_or_default()
-}
-
 #[test]
 fn api_keys_act_as_their_user_with_its_roles() {
-    let mut sim = Sim::new();
+    let mut sim = sim_with_other();
     let admin = sim.admin();
     let carol = sim.user_id("Carol Consumer");
     let r = sim.api(
@@ -260,7 +200,7 @@ fn api_keys_act_as_their_user_with_its_roles() {
         .iter()
         .all(|k| k["sub"] == carol.as_str()));
     // the key works on its own tenant only
-    let other = sim.call(
+    let other = sim.send(
         "GET",
         OTHER,
         "/api/v1/users",
@@ -317,8 +257,7 @@ fn api_keys_act_as_their_user_with_its_roles() {
             .status,
         401
     );
-    let state = super::admin::state(&sim.st).unwrap();
-    let state: Value = serde_json::from_slice(&futures_lite(state)).unwrap();
+    let state = read_json_blocking(super::admin::state(&sim.st).unwrap());
     assert_eq!(state["tenants"][0]["apiKeys"], 3);
 }
 
@@ -336,7 +275,7 @@ fn m2m(sim: &mut Sim, admin: &str, extra: Value) -> Value {
 
 #[test]
 fn tenant_oauth_clients_and_their_grants() {
-    let mut sim = Sim::new();
+    let mut sim = sim_with_other();
     let admin = sim.admin();
     assert_eq!(
         sim.api(
@@ -536,7 +475,7 @@ fn tenant_oauth_clients_and_their_grants() {
         wire::OAUTH_CLIENTS_CONFIRM_CODE
     );
     let auth = format!("Bearer {admin}");
-    let wrong = sim.call(
+    let wrong = sim.send(
         "DELETE",
         ACME,
         &path,
@@ -544,14 +483,13 @@ fn tenant_oauth_clients_and_their_grants() {
         &Value::Null,
     );
     assert_eq!(wrong.status, 412);
-    let state = super::admin::state(&sim.st).unwrap();
-    let state: Value = serde_json::from_slice(&futures_lite(state)).unwrap();
+    let state = read_json_blocking(super::admin::state(&sim.st).unwrap());
     assert_eq!(
         state["tenants"][0]["oauthClients"][0]["clientName"],
         "Provisioner"
     );
     assert!(!state.to_string().contains(&secret[..20]));
-    let del = sim.call(
+    let del = sim.send(
         "DELETE",
         ACME,
         &path,
@@ -569,7 +507,7 @@ fn tenant_oauth_clients_and_their_grants() {
 
 #[test]
 fn private_key_jwt_authenticates_tenant_clients() {
-    let mut sim = Sim::new();
+    let mut sim = sim_with_other();
     let admin = sim.admin();
     let (pair, ec) = ec_pair();
     let c = m2m(
@@ -676,7 +614,7 @@ fn jwt_idp() -> Value {
 
 #[test]
 fn identity_providers_validate_per_protocol() {
-    let mut sim = Sim::new();
+    let mut sim = sim_with_other();
     let admin = sim.admin();
     let tid = sim.st.source_tenant_id.clone();
     let r = sim.api("POST", "/api/v1/identity-providers", &admin, jwt_idp());
@@ -865,8 +803,7 @@ fn identity_providers_validate_per_protocol() {
         .status,
         200
     );
-    let state = super::admin::state(&sim.st).unwrap();
-    let state: Value = serde_json::from_slice(&futures_lite(state)).unwrap();
+    let state = read_json_blocking(super::admin::state(&sim.st).unwrap());
     assert_eq!(
         state["tenants"][0]["identityProviders"]
             .as_array()
@@ -878,7 +815,7 @@ fn identity_providers_validate_per_protocol() {
 
 #[test]
 fn rate_limits_are_kept_per_caller() {
-    let mut sim = Sim::new();
+    let mut sim = sim_with_other();
     let admin = sim.admin();
     let carol = sim.user_id("Carol Consumer");
     let key = sim.api(

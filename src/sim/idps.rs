@@ -4,7 +4,9 @@
 //! `/.well-known/metadata.json` and `/me/meta`.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, with_header, Api, ApiError, HResult};
+use super::errors::{
+    self, coded, json_response, no_content, ok, with_header, Api, ApiError, HResult,
+};
 use super::identity::Idp;
 use super::jwt;
 use super::paging;
@@ -14,12 +16,12 @@ use crate::wire;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Users, status, code, title).detail(detail)
-}
+/// The shape of this API's errors.
+const API: Api = Api::Users;
 
 fn bad(detail: impl Into<String>) -> ApiError {
-    err(
+    coded(
+        API,
         400,
         wire::IDENTITIES_BAD_REQUEST_CODE,
         "Bad Request",
@@ -28,11 +30,12 @@ fn bad(detail: impl Into<String>) -> ApiError {
 }
 
 fn forbidden(detail: impl Into<String>) -> ApiError {
-    err(403, wire::IDENTITIES_FORBIDDEN_CODE, "Forbidden", detail)
+    errors::forbidden(API, wire::IDENTITIES_FORBIDDEN_CODE, detail)
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(
+    coded(
+        API,
         404,
         wire::IDENTITIES_NOT_FOUND_CODE,
         "Not Found",
@@ -584,7 +587,8 @@ fn patch(req: &Req, st: &mut State, tenant_id: &str, idx: usize, now: SimMs) -> 
         .or_else(|| req.header("qlik-idp-opts-match"))
     {
         if m.trim() != popts(idp) {
-            return Err(err(
+            return Err(coded(
+                API,
                 412,
                 wire::IDENTITIES_PRECONDITION_CODE,
                 "Precondition Failed",

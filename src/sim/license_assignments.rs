@@ -7,7 +7,7 @@
 //! subject appears. `Tenant::units_used` counts both, so every allotment count stays honest.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, ok, Api, ApiError, HResult};
+use super::errors::{self, json_response, ok, Api, ApiError, HResult};
 use super::paging::{self, PageReq};
 use super::request::{build_query, Req};
 use super::scim::{self, Schema};
@@ -65,21 +65,12 @@ fn room(t: &Tenant, kind: &str) -> bool {
     has_room(units(t, kind), t.units_used(kind), overage(kind))
 }
 
-fn lic_err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Licenses, status, code, title).detail(detail)
-}
-
 fn bad(detail: impl Into<String>) -> ApiError {
-    lic_err(400, wire::LICENSES_BAD_REQUEST_CODE, "Bad request", detail)
+    errors::bad_request(Api::Licenses, wire::LICENSES_BAD_REQUEST_CODE, detail)
 }
 
 pub fn forbidden() -> ApiError {
-    lic_err(
-        403,
-        wire::LICENSES_FORBIDDEN_CODE,
-        "Forbidden",
-        "The caller needs the TenantAdmin role",
-    )
+    errors::tenant_admin_only(Api::Licenses, wire::LICENSES_FORBIDDEN_CODE)
 }
 
 /// The current assignment of `subject`: (type, created).

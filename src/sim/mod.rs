@@ -50,6 +50,8 @@ mod server;
 mod spaces;
 mod state;
 mod tenants;
+#[cfg(test)]
+mod test_support;
 mod users;
 
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 //! All endpoints are TenantAdmin only.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, Api, ApiError, HResult};
+use super::errors::{self, coded, json_response, no_content, ok, Api, ApiError, HResult};
 use super::identity::{ClientSecret, TenantClient};
 use super::jwt;
 use super::oauth::Target;
@@ -17,12 +17,12 @@ use super::users::ensure_bot;
 use crate::wire;
 use serde_json::{json, Map, Value};
 
-fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Generic, status, code, title).detail(detail)
-}
+/// The shape of this API's errors.
+const API: Api = Api::Generic;
 
 fn bad(detail: impl Into<String>) -> ApiError {
-    err(
+    coded(
+        API,
         400,
         wire::OAUTH_CLIENTS_BAD_REQUEST_CODE,
         "Bad Request",
@@ -31,7 +31,8 @@ fn bad(detail: impl Into<String>) -> ApiError {
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(
+    coded(
+        API,
         404,
         wire::OAUTH_CLIENTS_NOT_FOUND_CODE,
         "Not Found",
@@ -233,11 +234,9 @@ pub fn handle(req: &Req, st: &mut State, tenant_id: &str, caller: &str, rest: &[
     let method = req.method.as_str();
     let t = st.tenant(tenant_id).ok_or_else(|| not_found(tenant_id))?;
     if !t.is_tenant_admin(caller) {
-        return Err(err(
-            403,
+        return Err(errors::tenant_admin_only(
+            API,
             wire::OAUTH_CLIENTS_FORBIDDEN_CODE,
-            "Forbidden",
-            "The caller needs the TenantAdmin role",
         ));
     }
     if let ("POST", []) = (method, rest) {
@@ -258,7 +257,8 @@ pub fn handle(req: &Req, st: &mut State, tenant_id: &str, caller: &str, rest: &[
         ("DELETE", []) => {
             let confirm = req.header("qlik-confirm-delete").map(str::trim);
             if confirm != Some(id) {
-                return Err(err(
+                return Err(coded(
+                    API,
                     wire::OAUTH_CLIENTS_CONFIRM_STATUS,
                     wire::OAUTH_CLIENTS_CONFIRM_CODE,
                     "Precondition Failed",
@@ -274,7 +274,8 @@ pub fn handle(req: &Req, st: &mut State, tenant_id: &str, caller: &str, rest: &[
         ("PATCH", []) => patch(req, st, tenant_id, idx, caller, now),
         ("POST", ["client-secrets"]) => {
             if t.identity.clients[idx].secrets.len() >= wire::OAUTH_CLIENT_MAX_SECRETS {
-                return Err(err(
+                return Err(coded(
+                    API,
                     409,
                     wire::OAUTH_CLIENTS_CONFLICT_CODE,
                     "Conflict",
@@ -304,7 +305,8 @@ pub fn handle(req: &Req, st: &mut State, tenant_id: &str, caller: &str, rest: &[
             let before = c.secrets.len();
             c.secrets.retain(|s| s.hint != *hint);
             if c.secrets.len() == before {
-                return Err(err(
+                return Err(coded(
+                    API,
                     404,
                     wire::OAUTH_CLIENTS_NOT_FOUND_CODE,
                     "Not Found",

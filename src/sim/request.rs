@@ -60,6 +60,15 @@ impl Req {
     }
 }
 
+/// `body[key]` as an optional string (absent or `null`: `None`); `Err` carries a message for a 400.
+pub fn opt_string(body: &Value, key: &str) -> Result<Option<String>, String> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("{key} must be a string")),
+    }
+}
+
 /// Splits the host name off a Host header value (`[::1]:80`, `a.b:8080`, `a.b`).
 pub fn host_name(host: &str) -> String {
     let h = host.trim();

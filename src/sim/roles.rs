@@ -1,7 +1,7 @@
 //! Roles (reference §5): the default roles every tenant starts with, and `GET /api/v1/roles`.
 
 use super::clock::{iso, SimMs};
-use super::errors::{ok, Api, ApiError, HResult};
+use super::errors::{self, ok, Api, ApiError, HResult};
 use super::paging;
 use super::request::Req;
 use super::scim::{self, Schema};
@@ -113,7 +113,7 @@ pub const FILTER: Schema = Schema {
 };
 
 fn bad(detail: String) -> ApiError {
-    ApiError::new(Api::Roles, 400, wire::ROLES_BAD_REQUEST_CODE, "Bad request").detail(detail)
+    errors::bad_request(Api::Roles, wire::ROLES_BAD_REQUEST_CODE, detail)
 }
 
 pub fn list(req: &Req, t: &Tenant) -> HResult {

@@ -491,125 +491,15 @@ mod content_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{seed, SimOptions};
-    use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-    use serde_json::{json, Value};
-
-    struct Sim {
-        st: State,
-        faults: Faults,
-    }
-
-    struct Answer {
-        status: u16,
-        headers: HeaderMap,
-        body: Value,
-    }
-
-    impl Answer {
-        fn header(&self, name: &str) -> &str {
-            self.headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-        }
-    }
-
-    impl Sim {
-        fn new() -> Self {
-            Sim {
-                st: seed::seed(&SimOptions::default()),
-                faults: Faults::new(0, 0, 0.0, 1),
-            }
-        }
-
-        async fn call(
-            &mut self,
-            method: &str,
-            host: &str,
-            target: &str,
-            headers: &[(&str, &str)],
-            body: &str,
-        ) -> Answer {
-            let (path, q) = target.split_once('?').unwrap_or((target, ""));
-            let mut hm = HeaderMap::new();
-            for (k, v) in headers {
-                hm.insert(
-                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                    HeaderValue::from_str(v).unwrap(),
-                );
-            }
-            let req = Req {
-                method: Method::from_bytes(method.as_bytes()).unwrap(),
-                host: host.to_string(),
-                host_name: host_name(host),
-                path: path.to_string(),
-                query: parse_query(q),
-                headers: hm,
-                body: body.as_bytes().to_vec(),
-            };
-            let resp = match dispatch(&req, &mut self.st, &self.faults) {
-                Ok(r) => r,
-                Err(e) => e.into_response("trace"),
-            };
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            let body = if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes).unwrap()
-            };
-            Answer {
-                status,
-                headers,
-                body,
-            }
-        }
-
-        fn client(&self, region: &str) -> (String, String) {
-            let c = self
-                .st
-                .region_clients
-                .iter()
-                .find(|c| c.region.code == region)
-                .unwrap();
-            (c.client_id.clone(), c.client_secret.clone())
-        }
-
-        async fn token(&mut self, host: &str, region: &str) -> Answer {
-            let (id, secret) = self.client(region);
-            let body = json!({"client_id": id, "client_secret": secret, "grant_type": "client_credentials"});
-            self.call(
-                "POST",
-                host,
-                "/oauth/token",
-                &[("content-type", "application/json")],
-                &body.to_string(),
-            )
-            .await
-        }
-
-        async fn get(&mut self, host: &str, target: &str, token: &str) -> Answer {
-            self.call(
-                "GET",
-                host,
-                target,
-                &[("authorization", &format!("Bearer {token}"))],
-                "",
-            )
-            .await
-        }
-    }
+    use crate::sim::test_support::{read_json, Sim};
+    use serde_json::json;
 
     const ACME: &str = "acme.us.qlik.localhost:8080";
     const REG: &str = "register.us.qlik.localhost:8080";
 
     #[tokio::test]
     async fn the_tutorial_runs() {
-        let mut sim = Sim::new();
+        let mut sim = Sim::json_only();
         let (client_id, _) = sim.client("us");
         // 2. token on the source tenant, then the signed key
         let t = sim.token(ACME, "us").await;
@@ -695,11 +585,7 @@ mod tests {
             tm.header("location"),
             format!("http://{new_host}/api/v1/tenants/{id}")
         );
-        let stats = admin::stats(&sim.st).unwrap();
-        let bytes = axum::body::to_bytes(stats.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let stats: Value = serde_json::from_slice(&bytes).unwrap();
+        let stats = read_json(admin::stats(&sim.st).unwrap()).await;
         assert_eq!(stats["token_grants"][format!("{host} {client_id}")], 1);
         assert_eq!(
             stats["token_grants"][format!("acme.us.qlik.localhost {client_id}")],
@@ -709,7 +595,7 @@ mod tests {
 
     #[tokio::test]
     async fn routing_and_errors() {
-        let mut sim = Sim::new();
+        let mut sim = Sim::json_only();
         let bare = sim.token("127.0.0.1:9", "us").await;
         assert_eq!(bare.status, 200);
         let tok = bare.body["access_token"].as_str().unwrap().to_string();
@@ -796,7 +682,7 @@ mod tests {
 
     #[tokio::test]
     async fn writes_over_budget_get_429_and_change_nothing() {
-        let mut sim = Sim::new();
+        let mut sim = Sim::json_only();
         let tok = sim.token(ACME, "us").await.body["access_token"]
             .as_str()
             .unwrap()

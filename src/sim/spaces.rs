@@ -3,10 +3,12 @@
 //! DELETE (412 while the space holds apps); assignments with roles checked per space type.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, with_header, Api, ApiError, HResult};
+use super::errors::{
+    self, coded, json_response, no_content, ok, with_header, Api, ApiError, HResult,
+};
 use super::ids::Ids;
 use super::paging;
-use super::request::Req;
+use super::request::{self, Req};
 use super::state::Tenant;
 use crate::wire;
 use serde_json::{json, Value};
@@ -131,39 +133,23 @@ pub fn check_roles(kind: &str, roles: &Value) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Roles, status, code, title).detail(detail)
-}
+/// The shape of this API's errors.
+const API: Api = Api::Roles;
 
 fn bad(detail: impl Into<String>) -> ApiError {
-    err(400, wire::SPACES_BAD_REQUEST_CODE, "Bad request", detail)
+    errors::bad_request(API, wire::SPACES_BAD_REQUEST_CODE, detail)
 }
 
 pub fn forbidden() -> ApiError {
-    err(
-        403,
-        wire::SPACES_FORBIDDEN_CODE,
-        "Forbidden",
-        "The caller needs the TenantAdmin role",
-    )
+    errors::tenant_admin_only(API, wire::SPACES_FORBIDDEN_CODE)
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(
-        404,
-        wire::SPACES_NOT_FOUND_CODE,
-        "Not found",
-        format!("Space {id} not found"),
-    )
+    errors::not_found(API, wire::SPACES_NOT_FOUND_CODE, "Space", id)
 }
 
 fn assignment_not_found(id: &str) -> ApiError {
-    err(
-        404,
-        wire::SPACES_NOT_FOUND_CODE,
-        "Not found",
-        format!("Assignment {id} not found"),
-    )
+    errors::not_found(API, wire::SPACES_NOT_FOUND_CODE, "Assignment", id)
 }
 
 fn name_taken(t: &Tenant, name: &str, except: &str) -> bool {
@@ -174,7 +160,8 @@ fn name_taken(t: &Tenant, name: &str, except: &str) -> bool {
 }
 
 fn conflict(name: &str) -> ApiError {
-    err(
+    coded(
+        API,
         409,
         wire::SPACES_CONFLICT_CODE,
         "Conflict",
@@ -232,11 +219,7 @@ fn assignment_json(req: &Req, t: &Tenant, a: &SpaceAssignment) -> Value {
 }
 
 fn str_field(body: &Value, key: &str) -> Result<Option<String>, ApiError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(format!("{key} must be a string"))),
-    }
+    request::opt_string(body, key).map_err(bad)
 }
 
 /// POST /api/v1/spaces (TenantAdmin)
@@ -393,7 +376,8 @@ pub fn delete(t: &mut Tenant, id: &str) -> HResult {
         .filter(|a| a.space_id.as_deref() == Some(id))
         .count();
     if apps > 0 {
-        return Err(err(
+        return Err(coded(
+            API,
             412,
             wire::SPACES_NOT_EMPTY_CODE,
             "Precondition failed",
@@ -468,7 +452,8 @@ pub fn create_assignment(
         _ => t.groups.get(&assignee).is_some(),
     };
     if !known {
-        return Err(err(
+        return Err(coded(
+            API,
             wire::SPACES_UNKNOWN_ASSIGNEE_STATUS,
             wire::SPACES_NOT_FOUND_CODE,
             "Not found",
@@ -480,7 +465,8 @@ pub fn create_assignment(
         .iter()
         .any(|a| a.space_id == space_id && a.assignee_id == assignee)
     {
-        return Err(err(
+        return Err(coded(
+            API,
             409,
             wire::SPACES_CONFLICT_CODE,
             "Conflict",

@@ -2,7 +2,9 @@
 //! `/tenants/me`, get and JSON Patch on the tenant host.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult};
+use super::errors::{
+    self, json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult,
+};
 use super::licenses::verify_license_key;
 use super::request::Req;
 use super::roles::default_roles;
@@ -51,8 +53,7 @@ fn bad(detail: impl Into<String>) -> ApiError {
 }
 
 pub fn not_found(id: &str) -> ApiError {
-    ApiError::new(Api::Tenants, 404, "TENANTS-8", "Not found")
-        .detail(format!("Tenant {id} not found"))
+    errors::not_found(Api::Tenants, "TENANTS-8", "Tenant", id)
 }
 
 /// A new tenant record with default roles, a fresh license and no users.
@@ -107,6 +108,17 @@ pub fn new_tenant(
     }
 }
 
+/// 400 for a `datacenter` that is unknown or outside the registration host's region.
+fn invalid_datacenter(detail: String) -> ApiError {
+    errors::coded(
+        Api::Tenants,
+        400,
+        wire::DATACENTER_MISMATCH_CODE,
+        "Invalid datacenter",
+        detail,
+    )
+}
+
 /// POST /api/v1/tenants on `register.<region>`.
 pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
     let body = req.json().map_err(bad)?;
@@ -129,26 +141,14 @@ pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
         Some(Value::String(dc)) => match regions::by_datacenter(dc) {
             Some(r) if r.code == region.code => r.datacenter.to_string(),
             Some(r) => {
-                return Err(ApiError::new(
-                    Api::Tenants,
-                    400,
-                    wire::DATACENTER_MISMATCH_CODE,
-                    "Invalid datacenter",
-                )
-                .detail(format!(
+                return Err(invalid_datacenter(format!(
                     "Datacenter {dc} belongs to region {}; this registration host serves {} ({})",
                     r.code, region.code, region.datacenter
                 )))
             }
             None => {
                 let all: Vec<&str> = regions::REGIONS.iter().map(|r| r.datacenter).collect();
-                return Err(ApiError::new(
-                    Api::Tenants,
-                    400,
-                    wire::DATACENTER_MISMATCH_CODE,
-                    "Invalid datacenter",
-                )
-                .detail(format!(
+                return Err(invalid_datacenter(format!(
                     "Unknown datacenter \"{dc}\"; expected one of {}",
                     all.join(", ")
                 )));

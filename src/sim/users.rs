@@ -2,10 +2,12 @@
 //! JSON Patch; delete; count; and the bot users of OAuth clients.
 
 use super::clock::{iso, SimMs};
-use super::errors::{json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult};
+use super::errors::{
+    self, coded, json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult,
+};
 use super::ids::Ids;
 use super::paging;
-use super::request::Req;
+use super::request::{self, Req};
 use super::scim::{self, Filter, Schema};
 use super::state::{Tenant, User};
 use crate::wire;
@@ -44,30 +46,19 @@ const SORT_FIELDS: &[&str] = &[
 /// Seconds an invitation stays valid (sim clock).
 const INVITE_LIFETIME_SECS: i64 = wire::INVITE_LIFETIME_SECS;
 
-fn err(status: u16, code: &str, title: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(Api::Users, status, code, title).detail(detail)
-}
+/// The shape of this API's errors.
+const API: Api = Api::Users;
 
 pub fn bad(detail: impl Into<String>) -> ApiError {
-    err(400, wire::USERS_BAD_REQUEST_CODE, "Bad request", detail)
+    errors::bad_request(API, wire::USERS_BAD_REQUEST_CODE, detail)
 }
 
 pub fn forbidden() -> ApiError {
-    err(
-        403,
-        wire::USERS_FORBIDDEN_CODE,
-        "Forbidden",
-        "The caller needs the TenantAdmin role",
-    )
+    errors::tenant_admin_only(API, wire::USERS_FORBIDDEN_CODE)
 }
 
 fn not_found(id: &str) -> ApiError {
-    err(
-        404,
-        wire::USERS_NOT_FOUND_CODE,
-        "Not found",
-        format!("User {id} not found"),
-    )
+    errors::not_found(API, wire::USERS_NOT_FOUND_CODE, "User", id)
 }
 
 pub fn user_json(req: &Req, t: &Tenant, u: &User) -> Value {
@@ -313,17 +304,14 @@ fn resolve_roles(t: &Tenant, v: &Value, pointer: &str) -> Result<Vec<String>, Ap
 }
 
 fn opt_string(body: &Value, key: &str) -> Result<Option<String>, ApiError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(format!("{key} must be a string"))),
-    }
+    request::opt_string(body, key).map_err(bad)
 }
 
 /// POST /api/v1/users (TenantAdmin).
 pub fn create(req: &Req, t: &mut Tenant, now: SimMs, ids: &mut Ids) -> HResult {
     if req.body.len() > wire::USERS_MAX_BODY_BYTES {
-        return Err(err(
+        return Err(coded(
+            API,
             413,
             wire::USERS_TOO_LARGE_CODE,
             "Payload too large",
@@ -371,7 +359,8 @@ pub fn create(req: &Req, t: &mut Tenant, now: SimMs, ids: &mut Ids) -> HResult {
         .iter()
         .any(|u| u.status != "deleted" && u.subject == subject)
     {
-        return Err(err(
+        return Err(coded(
+            API,
             409,
             wire::USERS_CONFLICT_CODE,
             "Conflict",

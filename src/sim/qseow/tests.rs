@@ -1,11 +1,6 @@
 //! Request-level tests of the QSEoW site, through the simulator's real dispatch.
 
-use crate::sim::faults::Faults;
-use crate::sim::request::{host_name, parse_query, Req};
-use crate::sim::server::dispatch;
-use crate::sim::state::State;
-use crate::sim::{seed, SimOptions};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use crate::sim::test_support::{bearer, body_text, with_xrfkey, Answer, Sim};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -13,63 +8,7 @@ const SITE: &str = "qseow.qlik.localhost:443";
 const ACME: &str = "acme.us.qlik.localhost";
 const KEY: &str = "ABCDEFGHijklmn12";
 
-struct Sim {
-    st: State,
-    faults: Faults,
-}
-
-struct Answer {
-    status: u16,
-    text: String,
-    body: Value,
-}
-
 impl Sim {
-    fn new() -> Self {
-        Sim {
-            st: seed::seed(&SimOptions::default()),
-            faults: Faults::new(0, 0, 0.0, 1),
-        }
-    }
-
-    async fn raw(
-        &mut self,
-        method: &str,
-        host: &str,
-        target: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> Answer {
-        let (path, q) = target.split_once('?').unwrap_or((target, ""));
-        let mut hm = HeaderMap::new();
-        for (k, v) in headers {
-            hm.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        let req = Req {
-            method: Method::from_bytes(method.as_bytes()).unwrap(),
-            host: host.to_string(),
-            host_name: host_name(host),
-            path: path.to_string(),
-            query: parse_query(q),
-            headers: hm,
-            body: body.as_bytes().to_vec(),
-        };
-        let resp = match dispatch(&req, &mut self.st, &self.faults) {
-            Ok(r) => r,
-            Err(e) => e.into_response("trace"),
-        };
-        let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let text = String::from_utf8_lossy(&bytes).to_string();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, text, body }
-    }
-
     /// A site call with a good Xrfkey, as `user` (`None`: no X-Qlik-User).
     async fn site_as(
         &mut self,
@@ -78,18 +17,13 @@ impl Sim {
         path: &str,
         body: Value,
     ) -> Answer {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let target = format!("{path}{sep}xrfkey={KEY}");
+        let target = with_xrfkey(path, KEY);
         let mut h = vec![("x-qlik-xrfkey", KEY), ("content-type", "application/json")];
         if let Some(u) = user {
             h.push(("x-qlik-user", u));
         }
-        let b = if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        };
-        self.raw(method, SITE, &target, &h, &b).await
+        let b = body_text(&body);
+        self.call(method, SITE, &target, &h, &b).await
     }
 
     async fn site(&mut self, method: &str, path: &str, body: Value) -> Answer {
@@ -97,31 +31,16 @@ impl Sim {
     }
 
     async fn tenant_token(&mut self, host: &str) -> String {
-        let c = &self.st.region_clients[0];
-        let body = json!({"client_id": c.client_id, "client_secret": c.client_secret,
-                          "grant_type": "client_credentials"});
-        let a = self
-            .raw(
-                "POST",
-                host,
-                "/oauth/token",
-                &[("content-type", "application/json")],
-                &body.to_string(),
-            )
-            .await;
+        let a = self.token(host, "us").await;
         assert_eq!(a.status, 200, "{}", a.text);
         a.body["access_token"].as_str().unwrap().to_string()
     }
 
     async fn tenant(&mut self, host: &str, method: &str, path: &str, body: Value) -> Answer {
         let tok = self.tenant_token(host).await;
-        let auth = format!("Bearer {tok}");
-        let b = if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        };
-        self.raw(
+        let auth = bearer(&tok);
+        let b = body_text(&body);
+        self.call(
             method,
             host,
             path,
@@ -199,6 +118,17 @@ impl Sim {
         assert_eq!(a.status, 201, "{}", a.text);
     }
 
+    /// Deployment Region1 on acme and Region2 on a new tenant beta, each trusted by its
+    /// tenant; returns beta's host.
+    async fn two_trusted_regions(&mut self) -> String {
+        let beta = self.add_beta();
+        let r1 = self.deployment("Region1", ACME).await;
+        let r2 = self.deployment("Region2", &beta).await;
+        self.trust(ACME, &r1).await;
+        self.trust(&beta, &r2).await;
+        beta
+    }
+
     async fn test_conn(&mut self, id: &str) -> Value {
         let a = self
             .site(
@@ -267,20 +197,20 @@ async fn xrfkey_is_enforced() {
     let mut sim = Sim::new();
     let xrf = wire_text();
     // missing everywhere
-    let a = sim.raw("GET", SITE, "/qrs/about", &[], "").await;
+    let a = sim.call("GET", SITE, "/qrs/about", &[], "").await;
     assert_eq!((a.status, a.text.as_str()), (403, xrf));
     // header only, query only
     let a = sim
-        .raw("GET", SITE, "/qrs/about", &[("x-qlik-xrfkey", KEY)], "")
+        .call("GET", SITE, "/qrs/about", &[("x-qlik-xrfkey", KEY)], "")
         .await;
     assert_eq!(a.status, 403);
     let a = sim
-        .raw("GET", SITE, &format!("/qrs/about?xrfkey={KEY}"), &[], "")
+        .call("GET", SITE, &format!("/qrs/about?xrfkey={KEY}"), &[], "")
         .await;
     assert_eq!(a.status, 403);
     // mismatched
     let a = sim
-        .raw(
+        .call(
             "GET",
             SITE,
             &format!("/qrs/about?xrfkey={KEY}"),
@@ -292,7 +222,7 @@ async fn xrfkey_is_enforced() {
     // wrong length and alphabet
     for bad in ["ABCDEFGHijklmn1", "ABCDEFGHijklmn123", "ABCDEFGHijklmn-1"] {
         let a = sim
-            .raw(
+            .call(
                 "GET",
                 SITE,
                 &format!("/qrs/about?xrfkey={bad}"),
@@ -305,7 +235,7 @@ async fn xrfkey_is_enforced() {
     // good, parameter name in any case; HDS too
     for name in ["xrfkey", "Xrfkey", "XRFKEY"] {
         let a = sim
-            .raw(
+            .call(
                 "GET",
                 SITE,
                 &format!("/qrs/about?{name}={KEY}"),
@@ -317,7 +247,7 @@ async fn xrfkey_is_enforced() {
         assert_eq!(a.body["schemaPath"], "About");
     }
     let a = sim
-        .raw("GET", SITE, "/api/hds/v1/Deployments", &[], "")
+        .call("GET", SITE, "/api/hds/v1/Deployments", &[], "")
         .await;
     assert_eq!(a.status, 403);
     assert_eq!(
@@ -328,7 +258,7 @@ async fn xrfkey_is_enforced() {
     );
     // any port reaches the site
     let a = sim
-        .raw(
+        .call(
             "GET",
             "qseow.qlik.localhost:8080",
             &format!("/qrs/about?xrfkey={KEY}"),
@@ -973,11 +903,7 @@ async fn client_credentials_deployment() {
 #[tokio::test]
 async fn publish_distributes_to_matched_tenants_only() {
     let mut sim = Sim::new();
-    let beta = sim.add_beta();
-    let r1 = sim.deployment("Region1", ACME).await;
-    let r2 = sim.deployment("Region2", &beta).await;
-    sim.trust(ACME, &r1).await;
-    sim.trust(&beta, &r2).await;
+    let beta = sim.two_trusted_regions().await;
     assert_eq!(
         sim.policy("to Region1", "((subject.name=\"Region1\"))")
             .await
@@ -1024,7 +950,7 @@ async fn publish_distributes_to_matched_tenants_only() {
     assert_eq!(sim.publish("Draft Analysis", "Sales").await.status, 400);
     // the record
     let recs = sim
-        .raw(
+        .call(
             "GET",
             "x.qlik.localhost",
             "/_sim/qseow/distributions",
@@ -1042,11 +968,7 @@ async fn publish_distributes_to_matched_tenants_only() {
 #[tokio::test]
 async fn custom_property_routing_and_redistribution() {
     let mut sim = Sim::new();
-    let beta = sim.add_beta();
-    let r1 = sim.deployment("Region1", ACME).await;
-    let r2 = sim.deployment("Region2", &beta).await;
-    sim.trust(ACME, &r1).await;
-    sim.trust(&beta, &r2).await;
+    let beta = sim.two_trusted_regions().await;
     assert_eq!(
         sim.policy("by SendTo", "resource.@SendTo = subject.name")
             .await
@@ -1131,7 +1053,7 @@ async fn failure_is_recorded_and_admin_publish() {
     sim.deployment("Region2", &beta).await; // no IdP on beta
     assert_eq!(sim.policy("all", "").await.status, 201);
     let a = sim
-        .raw(
+        .call(
             "POST",
             "anything",
             "/_sim/qseow/publish",
@@ -1148,7 +1070,7 @@ async fn failure_is_recorded_and_admin_publish() {
         .contains("Multi-cloud"));
     assert!(sim.staged(&beta).is_empty());
     let a = sim
-        .raw(
+        .call(
             "POST",
             "anything",
             "/_sim/qseow/publish",
@@ -1158,7 +1080,7 @@ async fn failure_is_recorded_and_admin_publish() {
         .await;
     assert_eq!(a.status, 400);
     let a = sim
-        .raw(
+        .call(
             "POST",
             "anything",
             "/_sim/qseow/publish",
@@ -1168,7 +1090,7 @@ async fn failure_is_recorded_and_admin_publish() {
         .await;
     assert_eq!(a.status, 404);
     let st = sim
-        .raw("GET", "anything", "/_sim/state", &[], "")
+        .call("GET", "anything", "/_sim/state", &[], "")
         .await
         .body;
     assert_eq!(st["qseow"]["deployments"], 1);
