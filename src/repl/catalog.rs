@@ -96,6 +96,10 @@ impl Catalog {
                     || (f.namespace.is_none() && (f.name == name || f.property() == Some(name)))
             })
             .collect();
+        if found.is_empty() {
+            // `ensure_space` for `tn::ensure_space`: any namespace.
+            found = self.functions.iter().filter(|f| f.name == name).collect();
+        }
         found.sort_by_key(|f| f.params.len());
         found
     }
@@ -221,6 +225,7 @@ impl Catalog {
             return None;
         }
         let head = &callee[..start];
+        let method = head.ends_with('.');
         let candidates: Vec<&FnDoc> = if let Some(ns_end) = head.strip_suffix("::") {
             let ns = &ns_end[word_start(ns_end)..];
             self.lookup(&format!("{ns}::{name}"))
@@ -234,11 +239,16 @@ impl Catalog {
             self.lookup(name)
         };
         let first = candidates.iter().max_by_key(|f| f.params.len())?;
+        let sig = if method {
+            first.method_signature()
+        } else {
+            first.signature()
+        };
         let more = candidates.len() - 1;
         Some(if more > 0 {
-            format!("  {} (+{more} more)", first.signature())
+            format!("  {sig} (+{more} more)")
         } else {
-            format!("  {}", first.signature())
+            format!("  {sig}")
         })
     }
 }
@@ -374,7 +384,7 @@ mod tests {
         let c = catalog();
         assert_eq!(
             c.hint("t.users(").as_deref(),
-            Some("  users(t: &mut Tenant, filter: &str) -> Array (+1 more)")
+            Some("  t.users(filter: &str) -> Array (+1 more)")
         );
         assert_eq!(
             c.hint("policy::check(\"a(\"").as_deref(),

@@ -18,9 +18,11 @@ pub struct ReplHelper {
 
 impl ReplHelper {
     pub fn new() -> ReplHelper {
+        let mut parser = Engine::new_raw();
+        parser.set_max_expr_depths(0, 0);
         ReplHelper {
             catalog: Catalog::default(),
-            parser: Engine::new_raw(),
+            parser,
         }
     }
 }

@@ -48,6 +48,16 @@ impl FnDoc {
         }
     }
 
+    /// As called on a value: `t.users(filter: &str) -> Array`.
+    pub fn method_signature(&self) -> String {
+        let Some((recv, _)) = self.params.first() else {
+            return self.signature();
+        };
+        let mut shifted = self.clone();
+        shifted.params.remove(0);
+        format!("{recv}.{}", shifted.signature())
+    }
+
     /// `users(t: &mut Tenant, filter: &str) -> Array`; `Tenant.host -> String` for getters.
     pub fn signature(&self) -> String {
         if let Some(prop) = self.property() {

@@ -33,7 +33,8 @@ pub fn run(
     filter: Option<&str>,
 ) -> Result<(), Failure> {
     let files = script_files(paths)?;
-    let compiler = Engine::new_raw();
+    let mut compiler = Engine::new_raw();
+    compiler.set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth);
     let mut sources = Vec::new();
     for path in &files {
         let source = Source::read(path)?;
@@ -43,7 +44,9 @@ pub fn run(
     let cases: Vec<Case> = sources
         .iter()
         .flat_map(|(source, ast)| {
-            ast.iter_functions()
+            let mut fns: Vec<_> = ast.iter_functions().collect();
+            fns.sort_by_key(|f| f.name);
+            fns.into_iter()
                 .filter(|f| f.name.starts_with("test_") && f.params.is_empty())
                 .filter(|f| filter.is_none_or(|p| f.name.contains(p)))
                 .map(|f| Case {
