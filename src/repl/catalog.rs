@@ -142,11 +142,10 @@ impl Catalog {
             for ns in self.namespaces() {
                 out.push((format!("{ns}::"), format!("{ns}::")));
             }
-            for f in self
-                .functions
-                .iter()
-                .filter(|f| f.namespace.is_none() && f.property().is_none())
-            {
+            let globals = self.functions.iter().filter(|f| {
+                f.namespace.is_none() && f.property().is_none() && f.handle_receiver().is_none()
+            });
+            for f in globals {
                 if f.name
                     .chars()
                     .next()

@@ -234,19 +234,14 @@ impl Repl<'_> {
         let natives = crate::script::docs::native_functions(&self.engine, false);
         let defined = crate::script::docs::script_functions(&self.functions, None);
         for f in natives.iter().chain(&defined) {
-            let (group, item) = match (&f.namespace, f.receiver(), f.property()) {
+            let (group, item) = match (&f.namespace, f.handle_receiver(), f.property()) {
                 (Some(ns), _, _) => (format!("{ns}::"), f.name.clone()),
                 (None, Some(r), Some(p)) => (format!("{r} methods"), p.to_string()),
-                (None, Some(r), None)
-                    if r.starts_with(char::is_uppercase)
-                        && !["String", "INT", "FLOAT", "Array", "Map", "Dynamic"]
-                            .contains(&r.as_str()) =>
-                {
-                    (format!("{r} methods"), format!("{}()", f.name))
-                }
-                _ if f.params.iter().all(|(_, t)| t.is_empty()) && f.namespace.is_none() => {
+                (None, Some(r), None) => (format!("{r} methods"), format!("{}()", f.name)),
+                _ if f.params.iter().all(|(_, t)| t.is_empty()) => {
                     ("defined here".to_string(), format!("{}()", f.name))
                 }
+                _ if f.property().is_some() => continue,
                 _ => ("global functions".to_string(), format!("{}()", f.name)),
             };
             groups.entry(group).or_default().push(item);

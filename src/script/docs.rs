@@ -40,6 +40,18 @@ impl FnDoc {
         Some(type_key(ty))
     }
 
+    /// The receiver when it is one of our handle types (`Tenant`, `Region`, `Site`), not a
+    /// standard one: such functions read as methods, not as global functions.
+    pub fn handle_receiver(&self) -> Option<String> {
+        self.receiver().filter(|r| {
+            r.starts_with(char::is_uppercase)
+                && ![
+                    "String", "INT", "FLOAT", "Array", "Map", "Dynamic", "Blob", "FnPtr",
+                ]
+                .contains(&r.as_str())
+        })
+    }
+
     pub fn qualified_name(&self) -> String {
         let name = self.property().unwrap_or(&self.name);
         match &self.namespace {
@@ -237,17 +249,9 @@ pub fn library(
 fn grouped(functions: &[FnDoc]) -> BTreeMap<String, Vec<&FnDoc>> {
     let mut groups: BTreeMap<String, Vec<&FnDoc>> = BTreeMap::new();
     for f in functions {
-        let group = match (&f.namespace, f.receiver()) {
+        let group = match (&f.namespace, f.handle_receiver()) {
             (Some(ns), _) => format!("3 {ns}::"),
-            (None, Some(recv))
-                if recv.chars().next().is_some_and(char::is_uppercase)
-                    && !matches!(
-                        recv.as_str(),
-                        "String" | "INT" | "FLOAT" | "Array" | "Map" | "Dynamic"
-                    ) =>
-            {
-                format!("2 {recv} methods")
-            }
+            (None, Some(recv)) => format!("2 {recv} methods"),
             _ => "1 global functions".to_string(),
         };
         groups.entry(group).or_default().push(f);
