@@ -134,24 +134,27 @@ pub fn check(
     let files = script_files(paths)?;
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
+    // Files with an error of their own or in a module they import.
+    let mut failed = 0;
     for path in &files {
-        let source = match Source::read(path) {
-            Ok(s) => s,
-            Err(f) => {
-                errors.push(f.to_string());
-                continue;
+        let before = errors.len();
+        match Source::read(path) {
+            Ok(source) => {
+                seen.insert(canonical(&source.name));
+                check_source(engine, &resolver, &source, &mut seen, &mut errors);
             }
-        };
-        seen.insert(canonical(&source.name));
-        check_source(engine, &resolver, &source, &mut seen, &mut errors);
+            Err(f) => errors.push(f.to_string()),
+        }
+        if errors.len() > before {
+            failed += 1;
+        }
     }
     if errors.is_empty() {
         Ok(files.len())
     } else {
         Err(Failure::Usage(format!(
-            "{}\n{} error(s) in {} files",
+            "{}\n{failed} of {} files failed to compile",
             errors.join("\n"),
-            errors.len(),
             files.len()
         )))
     }
