@@ -232,25 +232,30 @@ impl Repl<'_> {
         println!("{HELP}\n");
         let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         let natives = crate::script::docs::native_functions(&self.engine, false);
-        let defined = crate::script::docs::script_functions(&self.functions, None);
-        for f in natives.iter().chain(&defined) {
+        for f in &natives {
+            if matches!(f.name.as_str(), "to_string" | "to_debug") {
+                continue;
+            }
             let (group, item) = match (&f.namespace, f.handle_receiver(), f.property()) {
-                (Some(ns), _, _) => (format!("{ns}::"), f.name.clone()),
-                (None, Some(r), Some(p)) => (format!("{r} methods"), p.to_string()),
-                (None, Some(r), None) => (format!("{r} methods"), format!("{}()", f.name)),
-                _ if f.params.iter().all(|(_, t)| t.is_empty()) => {
-                    ("defined here".to_string(), format!("{}()", f.name))
-                }
-                _ if f.property().is_some() => continue,
-                _ => ("global functions".to_string(), format!("{}()", f.name)),
+                (Some(ns), _, _) => (format!("{ns}::"), format!("{}()", f.name)),
+                (None, Some(r), Some(p)) => (format!("{r} methods:"), p.to_string()),
+                (None, Some(r), None) => (format!("{r} methods:"), format!("{}()", f.name)),
+                (None, None, Some(_)) => continue,
+                (None, None, None) => ("global functions:".to_string(), format!("{}()", f.name)),
             };
             groups.entry(group).or_default().push(item);
+        }
+        for f in crate::script::docs::script_functions(&self.functions, None) {
+            groups
+                .entry("defined here:".to_string())
+                .or_default()
+                .push(format!("{}()", f.name));
         }
         let width = 100;
         for (group, mut items) in groups {
             items.sort();
             items.dedup();
-            println!("{group}:");
+            println!("{group}");
             let mut line = String::from(" ");
             for item in items {
                 if line.len() + item.len() + 1 > width {
