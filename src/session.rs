@@ -195,3 +195,37 @@ fn sim_addr(url: &str) -> Result<SocketAddr, String> {
         .next()
         .ok_or_else(|| format!("simulator host {host} has no address"))
 }
+
+#[cfg(test)]
+mod cancel_tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn cancel_ends_a_pending_wait_with_an_interrupted_error() {
+        let session = Arc::new(Session::new(Env::default()));
+        let s = session.clone();
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            s.cancel();
+        });
+        let started = Instant::now();
+        let out: cloud::Result<()> = session.block_on(std::future::pending());
+        canceller.join().unwrap();
+        assert!(matches!(out, Err(cloud::Error::Usage(m)) if m.contains("interrupted")));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Still cancelled until re-armed; then waits complete normally.
+        assert!(session.is_cancelled());
+        assert!(session
+            .block_on(async { Ok::<_, cloud::Error>(1) })
+            .is_err());
+        session.reset_cancel();
+        assert_eq!(
+            session
+                .block_on(async { Ok::<_, cloud::Error>(1) })
+                .unwrap(),
+            1
+        );
+    }
+}

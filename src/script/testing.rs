@@ -172,3 +172,25 @@ pub fn register(engine: &mut Engine) {
         |a: Dynamic, b: Dynamic, msg: &str| assert_eq_with(a, b, msg)
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asserts_compare_by_content_and_say_why_they_failed() {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        engine
+            .run(
+                r#"assert(true); assert_eq(#{a: [1, "x"]}, #{a: [1, "x"]}); assert_eq(2, 2, "n");"#,
+            )
+            .unwrap();
+        let err = engine.run(r#"assert_eq([1], [2], "lists")"#).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("assert_eq failed: lists"), "{text}");
+        assert!(text.contains("left:  [1]"), "{text}");
+        let err = engine.run(r#"assert(1 > 2, "order")"#).unwrap_err();
+        assert!(err.to_string().contains("assertion failed: order"), "{err}");
+    }
+}
