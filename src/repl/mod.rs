@@ -71,6 +71,11 @@ pub fn run(
     let mut editor: Editor<ReplHelper, FileHistory> = Editor::with_config(config)
         .map_err(|e| Failure::Runtime(format!("cannot open the terminal: {e}")))?;
     editor.set_helper(Some(ReplHelper::new()));
+    // Alt-Enter starts a new line even when the input is already complete.
+    editor.bind_sequence(
+        rustyline::KeyEvent(rustyline::KeyCode::Enter, rustyline::Modifiers::ALT),
+        rustyline::Cmd::Newline,
+    );
     let history = history::path();
     if let Some(path) = &history {
         let _ = editor.load_history(path);
