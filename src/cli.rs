@@ -2,7 +2,8 @@
 
 use crate::config::{vars, Env};
 use crate::failure::Failure;
-use crate::script::{engine, runner};
+use crate::script::modules::Resolver;
+use crate::script::{docs, engine, runner};
 use crate::session::Session;
 use crate::sim::SimOptions;
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -63,12 +64,35 @@ enum Command {
         /// The expression, e.g. 'tenant(env("QLIK_TENANT")).me().name'
         expr: String,
     },
-    /// Compile scripts without running them; report every error with file:line:col
+    /// Compile scripts and the modules they import without running them (directories
+    /// recursively); report every error with file:line:col
     Check {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        /// Files or directories [default: .]
+        paths: Vec<PathBuf>,
     },
-    /// An interactive prompt with history and a persistent scope
+    /// Run every `test_*` function of the .rhai files under the paths, each against a fresh
+    /// embedded simulator
+    Test {
+        /// Files or directories [default: .]
+        paths: Vec<PathBuf>,
+        /// Only tests whose name contains this text
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+    },
+    /// Print the reference of native functions, or of one function or library (e.g. qlik/tenant)
+    Docs {
+        /// A function (`users`, `policy::check`) or a library (`qlik/tenant`)
+        name: Option<String>,
+        /// Write Markdown files into DIR instead
+        #[arg(long, value_name = "DIR")]
+        markdown: Option<PathBuf>,
+    },
+    /// Write .d.rhai definition files for the Rhai language server into DIR
+    Definitions {
+        /// Output directory (e.g. .rhai/definitions)
+        dir: PathBuf,
+    },
+    /// An interactive prompt: completion, multi-line input, history, a persistent scope
     Repl,
     /// Run the Qlik Cloud simulator; prints one JSON ready line, serves until interrupted
     Sim(SimArgs),
@@ -166,6 +190,13 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         return serve_sim(args);
     }
     let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
+    let mut limits = engine::Limits::default();
+    if let Some(n) = cli.global.max_operations {
+        limits.max_operations = n;
+    }
+    if let Command::Test { paths, filter } = &cli.command {
+        return crate::script::testing::run(&env, &limits, &or_here(paths), filter.as_deref());
+    }
     let mut session = Session::new(env);
     if !cli.global.allow_paths.is_empty() {
         session.file_roots = crate::script::files::FileRoots::new(&cli.global.allow_paths);
@@ -183,10 +214,6 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         session.use_sim_url(&url).map_err(Failure::Usage)?;
     }
     let session = Arc::new(session);
-    let mut limits = engine::Limits::default();
-    if let Some(n) = cli.global.max_operations {
-        limits.max_operations = n;
-    }
     let engine = engine::build(&session, &limits);
     match cli.command {
         Command::Run { file, args } => {
@@ -203,13 +230,28 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Check { files } => {
-            let n = runner::check(&engine, &files)?;
+        Command::Check { paths } => {
+            let qops_path = session.env.get(vars::PATH);
+            let n = runner::check(&engine, &or_here(&paths), qops_path.as_deref())?;
             eprintln!("{n} files ok");
             Ok(())
         }
-        Command::Repl => crate::repl::run(&session, engine),
-        Command::Sim(_) => unreachable!("handled above"),
+        Command::Docs { name, markdown } => {
+            let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
+            docs::docs(&engine, &resolver, name.as_deref(), markdown.as_deref())
+        }
+        Command::Definitions { dir } => docs::definitions(&engine, &dir),
+        Command::Repl => crate::repl::run(&session, engine, || engine::build(&session, &limits)),
+        Command::Sim(_) | Command::Test { .. } => unreachable!("handled above"),
+    }
+}
+
+/// The paths given, or the working directory.
+fn or_here(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
     }
 }
 

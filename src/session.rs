@@ -10,8 +10,10 @@ use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimOptions};
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use tokio::runtime::Runtime;
+use tokio::sync::Notify;
 
 pub struct Session {
     pub env: Env,
@@ -21,6 +23,35 @@ pub struct Session {
     runtime: OnceLock<Runtime>,
     client: OnceLock<Client>,
     sim: Mutex<Option<RunningSim>>,
+    cancel: Cancel,
+}
+
+/// Ctrl-C in the REPL: the flag stops Rhai between operations (`on_progress`), the notification
+/// ends a call waiting on the network.
+#[derive(Default)]
+struct Cancel {
+    flag: AtomicBool,
+    notify: Notify,
+}
+
+/// What a future waited on by [`Session::block_on`] answers when the wait is cancelled.
+pub trait Interrupted {
+    fn interrupted() -> Self;
+}
+
+impl<T> Interrupted for cloud::Result<T> {
+    fn interrupted() -> Self {
+        Err(cloud::Error::Usage("interrupted (Ctrl-C)".to_string()))
+    }
+}
+
+impl<T> Interrupted for std::io::Result<T> {
+    fn interrupted() -> Self {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "interrupted (Ctrl-C)",
+        ))
+    }
 }
 
 impl Session {
@@ -32,6 +63,7 @@ impl Session {
             runtime: OnceLock::new(),
             client: OnceLock::new(),
             sim: Mutex::new(None),
+            cancel: Cancel::default(),
         }
     }
 
@@ -71,9 +103,41 @@ impl Session {
     }
 
     /// Runs a future to completion from synchronous code (the Rhai engine's thread, or any
-    /// thread that is not a runtime worker).
-    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.runtime().block_on(fut)
+    /// thread that is not a runtime worker). A [`cancel`](Self::cancel) drops the future and
+    /// answers its "interrupted" error instead.
+    pub fn block_on<F>(&self, fut: F) -> F::Output
+    where
+        F: Future,
+        F::Output: Interrupted,
+    {
+        self.runtime().block_on(async {
+            let cancelled = self.cancel.notify.notified();
+            tokio::pin!(cancelled);
+            cancelled.as_mut().enable();
+            if self.is_cancelled() {
+                return F::Output::interrupted();
+            }
+            tokio::select! {
+                out = fut => out,
+                _ = cancelled => F::Output::interrupted(),
+            }
+        })
+    }
+
+    /// Stops the running evaluation: the engine at its next operation, a network wait at once.
+    pub fn cancel(&self) {
+        self.cancel.flag.store(true, Ordering::SeqCst);
+        self.cancel.notify.notify_waiters();
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called since the last [`reset_cancel`](Self::reset_cancel).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.flag.load(Ordering::Relaxed)
+    }
+
+    /// Arms the session for a new evaluation.
+    pub fn reset_cancel(&self) {
+        self.cancel.flag.store(false, Ordering::SeqCst);
     }
 
     pub fn client(&self) -> cloud::Result<&Client> {
@@ -130,4 +194,38 @@ fn sim_addr(url: &str) -> Result<SocketAddr, String> {
         .map_err(|e| format!("cannot resolve simulator host {host}: {e}"))?
         .next()
         .ok_or_else(|| format!("simulator host {host} has no address"))
+}
+
+#[cfg(test)]
+mod cancel_tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn cancel_ends_a_pending_wait_with_an_interrupted_error() {
+        let session = Arc::new(Session::new(Env::default()));
+        let s = session.clone();
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            s.cancel();
+        });
+        let started = Instant::now();
+        let out: cloud::Result<()> = session.block_on(std::future::pending());
+        canceller.join().unwrap();
+        assert!(matches!(out, Err(cloud::Error::Usage(m)) if m.contains("interrupted")));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Still cancelled until re-armed; then waits complete normally.
+        assert!(session.is_cancelled());
+        assert!(session
+            .block_on(async { Ok::<_, cloud::Error>(1) })
+            .is_err());
+        session.reset_cancel();
+        assert_eq!(
+            session
+                .block_on(async { Ok::<_, cloud::Error>(1) })
+                .unwrap(),
+            1
+        );
+    }
 }

@@ -48,6 +48,11 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(limits.max_modules);
+    let s = session.clone();
+    engine.on_progress(move |_| {
+        s.is_cancelled()
+            .then(|| rhai::Dynamic::from("interrupted (Ctrl-C)"))
+    });
     engine.on_print(|text| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");

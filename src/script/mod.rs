@@ -2,11 +2,13 @@
 //! and the tests; handles and one binding file per API mirroring `cloud/`; conversions and reports.
 
 pub mod convert;
+pub mod docs;
 pub mod engine;
 pub mod files;
 pub mod modules;
 pub mod report;
 pub mod runner;
+pub mod testing;
 
 mod apikeys;
 mod groups;

@@ -47,13 +47,14 @@ impl Resolver {
         } else {
             format!("{path}.rhai")
         };
-        let script_dir = source
-            .filter(|s| !s.starts_with("stdlib:") && !s.starts_with('<'))
-            .and_then(|s| Path::new(s).parent());
-        let dirs = script_dir
-            .map(Path::to_path_buf)
-            .into_iter()
-            .chain(self.search.iter().cloned());
+        // A bundled module imports bundled modules; typed input (the REPL, `eval`) imports
+        // from the working directory.
+        let script_dir = match source {
+            Some(s) if s.starts_with("stdlib:") => None,
+            Some(s) if !s.starts_with('<') => Path::new(s).parent().map(Path::to_path_buf),
+            _ => Some(PathBuf::from(".")),
+        };
+        let dirs = script_dir.into_iter().chain(self.search.iter().cloned());
         for dir in dirs {
             let candidate = dir.join(&file);
             if candidate.is_file() {

@@ -69,7 +69,8 @@ fn at(file: &str, pos: Position) -> String {
     }
 }
 
-fn located(file: &str, source: &str, pos: Position, message: &str, notes: &[String]) -> String {
+/// `file:line:col: message`, the source line with a caret, and notes below.
+pub fn located(file: &str, source: &str, pos: Position, message: &str, notes: &[String]) -> String {
     let mut out = format!("{}: {message}", at(file, pos));
     if let Some(line_no) = pos.line() {
         if let Some(line) = source.lines().nth(line_no - 1) {

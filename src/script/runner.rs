@@ -1,9 +1,11 @@
 //! Running, evaluating and checking scripts with reports that point into the source.
 
+use super::modules::Resolver;
 use super::{convert, report};
 use crate::failure::Failure;
-use rhai::{Dynamic, Engine, Map, Scope, AST};
-use std::path::Path;
+use rhai::{ASTNode, Dynamic, Engine, Expr, Map, Position, Scope, Stmt, AST};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 /// A script's text and the name its errors carry.
 pub struct Source {
@@ -57,23 +59,139 @@ pub fn eval(engine: &Engine, source: &Source) -> Result<Option<String>, Failure>
     Ok(convert::display(&value))
 }
 
-/// `qops check FILE...`: compiles every file and reports every error; fails if any.
-pub fn check(engine: &Engine, paths: &[std::path::PathBuf]) -> Result<usize, Failure> {
-    let mut errors = Vec::new();
+/// The `.rhai` files among `paths`, directories searched recursively, in a stable order.
+pub fn script_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Failure::Usage(format!("{}: {e}", dir.display())))?;
+        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for path in entries {
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|e| e == "rhai") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
     for path in paths {
-        match Source::read(path).and_then(|s| s.compile(engine)) {
-            Ok(_) => {}
+        if path.is_dir() {
+            walk(path, &mut out)?;
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(Failure::Usage(format!(
+                "{}: no such file or directory",
+                path.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// An `import "path" as alias;` statement with a literal path.
+pub struct Import {
+    pub path: String,
+    /// Empty without `as`.
+    pub alias: String,
+    pub pos: Position,
+}
+
+/// The `import` statements of `ast` whose path is a literal.
+pub fn imports(ast: &AST) -> Vec<Import> {
+    let mut found = Vec::new();
+    ast.walk(&mut |nodes: &[ASTNode]| {
+        if let Some(ASTNode::Stmt(Stmt::Import(x, pos))) = nodes.last() {
+            if let Expr::StringConstant(path, _) = &x.0 {
+                found.push(Import {
+                    path: path.to_string(),
+                    alias: x.1.name.to_string(),
+                    pos: *pos,
+                });
+            }
+        }
+        true
+    });
+    found
+}
+
+/// `qops check PATH...`: compiles every script under the paths and every module they import
+/// (each once), and reports every error as file:line:col; fails if any.
+pub fn check(
+    engine: &Engine,
+    paths: &[PathBuf],
+    qops_path: Option<&str>,
+) -> Result<usize, Failure> {
+    let resolver = Resolver::new(qops_path);
+    let files = script_files(paths)?;
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    // Files with an error of their own or in a module they import.
+    let mut failed = 0;
+    for path in &files {
+        let before = errors.len();
+        match Source::read(path) {
+            Ok(source) => {
+                seen.insert(canonical(&source.name));
+                check_source(engine, &resolver, &source, &mut seen, &mut errors);
+            }
             Err(f) => errors.push(f.to_string()),
+        }
+        if errors.len() > before {
+            failed += 1;
         }
     }
     if errors.is_empty() {
-        Ok(paths.len())
+        Ok(files.len())
     } else {
         Err(Failure::Usage(format!(
-            "{}\n{} of {} files failed to compile",
+            "{}\n{failed} of {} files failed to compile",
             errors.join("\n"),
-            errors.len(),
-            paths.len()
+            files.len()
         )))
+    }
+}
+
+fn canonical(name: &str) -> String {
+    Path::new(name)
+        .canonicalize()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| name.to_string())
+}
+
+/// Compiles `source`, then the modules it imports that were not checked yet.
+fn check_source(
+    engine: &Engine,
+    resolver: &Resolver,
+    source: &Source,
+    seen: &mut HashSet<String>,
+    errors: &mut Vec<String>,
+) {
+    let ast = match source.compile(engine) {
+        Ok(ast) => ast,
+        Err(f) => return errors.push(f.to_string()),
+    };
+    for Import { path, pos, .. } in imports(&ast) {
+        let Some((name, text)) = resolver.locate(Some(&source.name), &path) else {
+            errors.push(report::located(
+                &source.name,
+                &source.text,
+                pos,
+                &format!("module not found: \"{path}\""),
+                &[],
+            ));
+            continue;
+        };
+        if seen.insert(canonical(&name)) {
+            check_source(engine, resolver, &Source { name, text }, seen, errors);
+        }
     }
 }

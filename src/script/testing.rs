@@ -1,0 +1,196 @@
+//! `qops test PATH...`: runs every `test_*` function of the `.rhai` files under the paths, each
+//! against its own embedded simulator (a fresh Session and engine), and reports like a test
+//! runner: one line per test, the error with its location for failures, then
+//! `N passed, N failed`.
+
+use super::engine::{self, Limits};
+use super::native::{fail, native};
+use super::report;
+use super::runner::{script_files, Source};
+use crate::config::Env;
+use crate::failure::Failure;
+use crate::session::Session;
+use crate::sim::SimOptions;
+use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope, AST};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+type Fallible<T> = Result<T, Box<EvalAltResult>>;
+
+/// One test function of one file.
+struct Case<'a> {
+    source: &'a Source,
+    ast: &'a AST,
+    name: String,
+}
+
+/// Runs the tests under `paths` whose name contains `filter`; fails when any test fails.
+pub fn run(
+    env: &Env,
+    limits: &Limits,
+    paths: &[PathBuf],
+    filter: Option<&str>,
+) -> Result<(), Failure> {
+    let files = script_files(paths)?;
+    let mut compiler = Engine::new_raw();
+    compiler.set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth);
+    let mut sources = Vec::new();
+    for path in &files {
+        let source = Source::read(path)?;
+        let ast = source.compile(&compiler)?;
+        sources.push((source, ast));
+    }
+    let cases: Vec<Case> = sources
+        .iter()
+        .flat_map(|(source, ast)| {
+            let mut fns: Vec<_> = ast.iter_functions().collect();
+            fns.sort_by_key(|f| f.name);
+            fns.into_iter()
+                .filter(|f| f.name.starts_with("test_") && f.params.is_empty())
+                .filter(|f| filter.is_none_or(|p| f.name.contains(p)))
+                .map(|f| Case {
+                    source,
+                    ast,
+                    name: f.name.to_string(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    println!(
+        "running {} test(s) from {} file(s)",
+        cases.len(),
+        sources.len()
+    );
+    let (mut passed, mut failed) = (0, 0);
+    for case in &cases {
+        let started = Instant::now();
+        let outcome = run_case(env, limits, case);
+        let ms = started.elapsed().as_millis();
+        let label = format!("{}::{}", case.source.name, case.name);
+        match outcome {
+            Ok(()) => {
+                passed += 1;
+                println!("test {label} ... ok ({ms} ms)");
+            }
+            Err(message) => {
+                failed += 1;
+                println!("test {label} ... FAILED ({ms} ms)");
+                for line in message.lines() {
+                    println!("    {line}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        Err(Failure::Runtime(format!("{failed} test(s) failed")))
+    } else {
+        Ok(())
+    }
+}
+
+/// A fresh simulator, session and engine for one test; the file's top-level statements (its
+/// imports) run first, then the test function.
+fn run_case(env: &Env, limits: &Limits, case: &Case) -> Result<(), String> {
+    let mut session = Session::new(env.clone());
+    session.start_embedded_sim(SimOptions::default())?;
+    let session = Arc::new(session);
+    let mut engine = engine::build(&session, limits);
+    register(&mut engine);
+    let options = CallFnOptions::new().eval_ast(true).rewind_scope(true);
+    engine
+        .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), case.ast, &case.name, ())
+        .map(|_| ())
+        .map_err(|e| report::eval_error(&case.source.name, &case.source.text, &e))
+}
+
+/// Values compared as JSON where they convert (maps and arrays by content), else by text.
+fn same(a: &Dynamic, b: &Dynamic) -> bool {
+    use rhai::serde::from_dynamic;
+    match (
+        from_dynamic::<serde_json::Value>(a),
+        from_dynamic::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.type_name() == b.type_name() && format!("{a:?}") == format!("{b:?}"),
+    }
+}
+
+fn assert_eq_with(a: Dynamic, b: Dynamic, msg: &str) -> Fallible<()> {
+    if same(&a, &b) {
+        return Ok(());
+    }
+    let head = if msg.is_empty() {
+        "assert_eq failed".to_string()
+    } else {
+        format!("assert_eq failed: {msg}")
+    };
+    fail(format!("{head}\n  left:  {a:?}\n  right: {b:?}"))
+}
+
+/// `assert` and `assert_eq`, for test engines only.
+pub fn register(engine: &mut Engine) {
+    native!(
+        engine,
+        "assert",
+        ["condition: bool", "()"],
+        "Fails the test unless `condition` is true.",
+        |c: bool| -> Fallible<()> {
+            if c {
+                Ok(())
+            } else {
+                fail("assertion failed")
+            }
+        }
+    );
+    native!(
+        engine,
+        "assert",
+        ["condition: bool", "message: &str", "()"],
+        "Fails the test with `message` unless `condition` is true.",
+        |c: bool, msg: &str| -> Fallible<()> {
+            if c {
+                Ok(())
+            } else {
+                fail(format!("assertion failed: {msg}"))
+            }
+        }
+    );
+    native!(
+        engine,
+        "assert_eq",
+        ["left: Dynamic", "right: Dynamic", "()"],
+        "Fails the test unless the two values are equal (maps and arrays by content).",
+        |a: Dynamic, b: Dynamic| assert_eq_with(a, b, "")
+    );
+    native!(
+        engine,
+        "assert_eq",
+        ["left: Dynamic", "right: Dynamic", "message: &str", "()"],
+        "Fails the test with `message` unless the two values are equal.",
+        |a: Dynamic, b: Dynamic, msg: &str| assert_eq_with(a, b, msg)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asserts_compare_by_content_and_say_why_they_failed() {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        engine
+            .run(
+                r#"assert(true); assert_eq(#{a: [1, "x"]}, #{a: [1, "x"]}); assert_eq(2, 2, "n");"#,
+            )
+            .unwrap();
+        let err = engine.run(r#"assert_eq([1], [2], "lists")"#).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("assert_eq failed: lists"), "{text}");
+        assert!(text.contains("left:  [1]"), "{text}");
+        let err = engine.run(r#"assert(1 > 2, "order")"#).unwrap_err();
+        assert!(err.to_string().contains("assertion failed: order"), "{err}");
+    }
+}
