@@ -7,12 +7,16 @@ use rhai::{Dynamic, Engine, FLOAT, INT};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn sleep(secs: FLOAT) -> Fallible<()> {
+/// Waits on the session's runtime, so Ctrl-C in the REPL interrupts the wait.
+fn sleep(session: &Session, secs: FLOAT) -> Fallible<()> {
     if !(0.0..=86_400.0).contains(&secs) {
         return fail(format!("sleep takes 0 to 86400 seconds, got {secs}"));
     }
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    Ok(())
+    let wait = async {
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        Ok::<(), crate::cloud::Error>(())
+    };
+    super::convert::lift(session.block_on(wait))
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
@@ -33,19 +37,21 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
                 .unwrap_or_else(|| default.to_string())
         }
     );
+    let s = session.clone();
     native!(
         engine,
         "sleep",
         ["seconds: FLOAT", "()"],
         "Waits this many seconds.",
-        sleep
+        move |secs: FLOAT| sleep(&s, secs)
     );
+    let s = session.clone();
     native!(
         engine,
         "sleep",
         ["seconds: INT", "()"],
         "Waits this many seconds.",
-        |secs: INT| sleep(secs as FLOAT)
+        move |secs: INT| sleep(&s, secs as FLOAT)
     );
     native!(
         engine,
