@@ -32,7 +32,7 @@ fn main() {
     let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/create_tenant.rhai");
     report(
-        "tutorial script against `qops sim` (6 steps, 8 HTTP calls)",
+        "tutorial script against a running `qops sim` (6 steps)",
         20,
         || {
             let mut cmd = Command::new(BIN);
