@@ -259,3 +259,50 @@ fn files_stay_in_the_working_tree() {
     run.fails_with(1);
     assert!(run.stderr.contains("--allow-path"), "{}", run.stderr);
 }
+
+#[test]
+fn the_rest_of_the_configuration_surface_round_trips() {
+    let sim = Sim::start(&[]);
+    let run = script(
+        &sim,
+        r#"print(`status ${t.license_status().status}`);
+           print(`consumption ${type_of(t.license_consumption())}`);
+           let before = t.group_settings();
+           t.update_group_settings([#{op: "replace", path: "/autoCreateGroups", value: !before.autoCreateGroups}]);
+           print(`group settings ${t.group_settings().autoCreateGroups != before.autoCreateGroups}`);
+           let g = t.create_group(#{name: "Temp"});
+           t.delete_group(g.id);
+           print(`groups left ${t.groups(`name eq "Temp"`).len()}`);
+           print(`metadata ${type_of(t.idp_metadata())}`);
+           let c = t.create_oauth_client(#{clientName: "patch me", appType: "web", allowedGrantTypes: ["client_credentials"]});
+           t.update_oauth_client(c.clientId, [#{op: "replace", path: "/description", value: "patched"}]);
+           print(`client ${t.oauth_client(c.clientId).description}`);
+           let s2 = t.create_client_secret(c.clientId);
+           t.delete_client_secret(c.clientId, s2.hint);
+           print(`secrets ${t.oauth_client(c.clientId).clientSecrets.len()}`);
+           let s = t.create_space(#{name: "Roles", type: "managed"});
+           let g2 = t.create_group(#{name: "Members"});
+           let a = t.assign_space(s.id, #{type: "group", assigneeId: g2.id, roles: ["consumer"]});
+           t.update_space_assignment(s.id, a.id, [#{op: "replace", path: "/roles", value: ["consumer", "contributor"]}]);
+           print(`roles ${t.space_assignments(s.id)[0].roles.len()}`);
+           t.unassign_space(s.id, a.id);
+           print(`members ${t.space_assignments(s.id).len()}`);
+           t.update_tenant([#{op: "replace", path: "/enableAppOpeningFeedback", value: true}]);
+           print(`feedback ${t.info().enableAppOpeningFeedback}`);
+           print(`renamed ${t.rename("Acme Corp").name}`);
+           try { t.update_tenant([#{op: "replace", path: "/hostnames/0", value: "x"}]); } catch (e) { print(`hostname ${e.status}`); }"#,
+    );
+    run.ok();
+    assert_eq!(run.line("status"), "Ok");
+    assert_eq!(run.line("consumption"), "array");
+    assert_eq!(run.line("group settings"), "true");
+    assert_eq!(run.line("groups left"), "0");
+    assert_eq!(run.line("metadata"), "map");
+    assert_eq!(run.line("client"), "patched");
+    assert_eq!(run.line("secrets"), "1");
+    assert_eq!(run.line("roles"), "2");
+    assert_eq!(run.line("members"), "0");
+    assert_eq!(run.line("feedback"), "true");
+    assert_eq!(run.line("renamed"), "Acme Corp");
+    assert_eq!(run.line("hostname"), "400");
+}
