@@ -94,7 +94,7 @@ enum Command {
     },
     /// An interactive prompt: completion, multi-line input, history, a persistent scope
     Repl,
-    /// Run the Qlik Cloud simulator; prints one JSON ready line, serves until interrupted
+    /// Run the simulator (Qlik Cloud tenants and a QSEoW site); prints one JSON ready line, serves until interrupted
     Sim(SimArgs),
 }
 
