@@ -115,6 +115,15 @@ impl Routing {
     }
 }
 
+/// The `filter` query pair of a list call, or none for a missing or blank filter.
+pub fn filter_query(filter: Option<&str>) -> Vec<(&'static str, String)> {
+    filter
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| ("filter", f.to_string()))
+        .into_iter()
+        .collect()
+}
+
 /// `path` joined to `base`, with query pairs encoded.
 pub fn join(base: &Url, path: &str, query: &[(&str, String)]) -> Result<Url> {
     let mut url = base

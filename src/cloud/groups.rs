@@ -5,11 +5,7 @@ use serde_json::Value;
 
 impl Tenant {
     pub async fn groups(&self, filter: Option<&str>) -> Result<Vec<Value>> {
-        let query: Vec<(&str, String)> = filter
-            .filter(|f| !f.is_empty())
-            .map(|f| ("filter", f.to_string()))
-            .into_iter()
-            .collect();
+        let query = super::endpoint::filter_query(filter);
         self.list_all("/api/v1/groups", &query, None).await
     }
 

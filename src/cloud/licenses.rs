@@ -31,11 +31,7 @@ impl Tenant {
 
     /// Every license assignment (`{subject, type, excess, created}`), all pages.
     pub async fn license_assignments(&self, filter: Option<&str>) -> Result<Vec<Value>> {
-        let query: Vec<(&str, String)> = filter
-            .filter(|f| !f.is_empty())
-            .map(|f| ("filter", f.to_string()))
-            .into_iter()
-            .collect();
+        let query = super::endpoint::filter_query(filter);
         self.list_all("/api/v1/licenses/assignments", &query, None)
             .await
     }
@@ -91,11 +87,7 @@ impl Tenant {
         filter: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<Value>> {
-        let mut query: Vec<(&str, String)> = filter
-            .filter(|f| !f.is_empty())
-            .map(|f| ("filter", f.to_string()))
-            .into_iter()
-            .collect();
+        let mut query = super::endpoint::filter_query(filter);
         query.push(("limit", limit.unwrap_or(200).clamp(1, 200).to_string()));
         self.list_all("/api/v1/licenses/consumption", &query, limit)
             .await

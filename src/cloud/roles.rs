@@ -6,11 +6,7 @@ use serde_json::Value;
 impl Tenant {
     /// Every role of the tenant (default and custom), optionally filtered (SCIM).
     pub async fn roles(&self, filter: Option<&str>) -> Result<Vec<Value>> {
-        let query: Vec<(&str, String)> = filter
-            .filter(|f| !f.trim().is_empty())
-            .map(|f| ("filter", f.to_string()))
-            .into_iter()
-            .collect();
+        let query = super::endpoint::filter_query(filter);
         self.list_all("/api/v1/roles", &query, None).await
     }
 }

@@ -12,11 +12,7 @@ impl Tenant {
 
     /// Every user matching a SCIM `filter` (all pages unless `limit`).
     pub async fn users(&self, filter: Option<&str>, limit: Option<usize>) -> Result<Vec<Value>> {
-        let query: Vec<(&str, String)> = filter
-            .filter(|f| !f.trim().is_empty())
-            .map(|f| ("filter", f.to_string()))
-            .into_iter()
-            .collect();
+        let query = super::endpoint::filter_query(filter);
         self.list_all("/api/v1/users", &query, limit).await
     }
 

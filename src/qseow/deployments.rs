@@ -41,21 +41,17 @@ impl Site {
 
     /// The deployment with this name (case-insensitive), if any.
     pub async fn deployment(&self, name: &str) -> Result<Option<Value>> {
-        Ok(self.deployments().await?.into_iter().find(|d| {
-            d.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        }))
+        Ok(self
+            .deployments()
+            .await?
+            .into_iter()
+            .find(|d| super::named(d, name)))
     }
 
     /// The deployment with this name, or a usage error naming the ones that exist.
     pub async fn deployment_id(&self, name: &str) -> Result<String> {
         let all = self.deployments().await?;
-        let found = all.iter().find(|d| {
-            d.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        });
+        let found = all.iter().find(|d| super::named(d, name));
         match found.and_then(|d| d.get("id")).and_then(Value::as_str) {
             Some(id) => Ok(id.to_string()),
             None => {

@@ -196,6 +196,19 @@ impl Site {
     }
 }
 
+/// Whether an entity's `name` is `name`, ignoring case (QSEoW names are case-insensitive).
+pub fn named(entity: &Value, name: &str) -> bool {
+    entity
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Whether an entity is the one with this id or (case-insensitive) name.
+pub fn is(entity: &Value, id_or_name: &str) -> bool {
+    entity.get("id").and_then(Value::as_str) == Some(id_or_name) || named(entity, id_or_name)
+}
+
 /// 16 characters of `0-9a-zA-Z`, new for every call.
 pub fn xrfkey() -> String {
     const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";

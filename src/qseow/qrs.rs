@@ -1,6 +1,7 @@
 //! Repository entities: about, apps, streams, custom properties.
 
 use super::Site;
+use crate::cloud::endpoint::filter_query;
 use crate::cloud::error::{Error, Result};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -8,14 +9,6 @@ use serde_json::{json, Value};
 /// A QRS filter string literal: single-quoted, quotes doubled.
 pub fn quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
-}
-
-fn filter_query(filter: Option<&str>) -> Vec<(&'static str, String)> {
-    filter
-        .filter(|f| !f.trim().is_empty())
-        .map(|f| ("filter", f.to_string()))
-        .into_iter()
-        .collect()
 }
 
 impl Site {
@@ -137,12 +130,7 @@ impl Site {
         let streams = self.streams().await?;
         streams
             .into_iter()
-            .find(|s| {
-                s.get("id").and_then(Value::as_str) == Some(id_or_name)
-                    || s.get("name")
-                        .and_then(Value::as_str)
-                        .is_some_and(|n| n.eq_ignore_ascii_case(id_or_name))
-            })
+            .find(|s| super::is(s, id_or_name))
             .ok_or_else(|| Error::Usage(format!("no stream {id_or_name:?} on {}", self.host())))
     }
 }

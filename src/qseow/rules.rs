@@ -48,10 +48,7 @@ pub fn new_policy(
 impl Site {
     /// Every system rule matching a QRS filter (`/qrs/systemrule/full`).
     pub async fn system_rules(&self, filter: Option<&str>) -> Result<Vec<Value>> {
-        let query: Vec<(&str, String)> = filter
-            .map(|f| ("filter", f.to_string()))
-            .into_iter()
-            .collect();
+        let query = crate::cloud::endpoint::filter_query(filter);
         self.get_list("qrs/systemrule/full", &query).await
     }
 
@@ -74,12 +71,7 @@ impl Site {
         self.policies()
             .await?
             .into_iter()
-            .find(|p| {
-                p.get("id").and_then(Value::as_str) == Some(id_or_name)
-                    || p.get("name")
-                        .and_then(Value::as_str)
-                        .is_some_and(|n| n.eq_ignore_ascii_case(id_or_name))
-            })
+            .find(|p| super::is(p, id_or_name))
             .ok_or_else(|| {
                 Error::Usage(format!(
                     "no distribution policy {id_or_name:?} on {}",

@@ -26,14 +26,17 @@ pub struct RegionHandle {
     session: Arc<Session>,
 }
 
-impl TenantHandle {
-    /// Runs one API call to completion and maps its error to a catchable script error.
-    pub fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
-        lift(self.session.block_on(fut))
+/// What every handle does with an API call: run it on the session's runtime (Ctrl-C can
+/// interrupt it) and hand the result to the script, errors as catchable maps.
+pub trait ApiCalls {
+    fn session(&self) -> &Session;
+
+    fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
+        lift(self.session().block_on(fut))
     }
 
     /// A call answering one JSON value, as a Rhai value.
-    pub fn value(
+    fn value(
         &self,
         fut: impl Future<Output = cloud::Result<serde_json::Value>>,
     ) -> Fallible<Dynamic> {
@@ -41,7 +44,7 @@ impl TenantHandle {
     }
 
     /// A call answering a list, as a Rhai array.
-    pub fn values(
+    fn values(
         &self,
         fut: impl Future<Output = cloud::Result<Vec<serde_json::Value>>>,
     ) -> Fallible<rhai::Array> {
@@ -49,11 +52,19 @@ impl TenantHandle {
     }
 }
 
-impl RegionHandle {
-    pub fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
-        lift(self.session.block_on(fut))
+impl ApiCalls for TenantHandle {
+    fn session(&self) -> &Session {
+        &self.session
     }
+}
 
+impl ApiCalls for RegionHandle {
+    fn session(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl RegionHandle {
     /// A handle on a tenant of this region with the same (region-level) credentials.
     pub fn tenant(&self, host: &str) -> Fallible<TenantHandle> {
         let api = lift(cloud::Tenant::new(

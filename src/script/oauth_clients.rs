@@ -1,7 +1,7 @@
 //! OAuth clients on a tenant handle.
 
 use super::convert::to_json;
-use super::handles::TenantHandle;
+use super::handles::{ApiCalls, TenantHandle};
 use super::native::native;
 use rhai::{Array, Dynamic, Engine, Map};
 

@@ -1,14 +1,13 @@
 //! `qseow(url, auth)`: a QSEoW site handle for multi-cloud deployments and distribution policies.
 
 use super::convert::{lift, to_dynamic, to_json};
+use super::handles::ApiCalls;
 use super::native::{fail, native, Fallible};
-use crate::cloud;
 use crate::qseow::{self, NewDeployment, Site, SiteAuth, SiteOptions};
 use crate::secret::Secret;
 use crate::session::Session;
 use rhai::{Array, Dynamic, Engine, Map};
 use serde_json::Value;
-use std::future::Future;
 use std::sync::Arc;
 
 /// A QSEoW site and the identity used there.
@@ -18,17 +17,9 @@ pub struct SiteHandle {
     session: Arc<Session>,
 }
 
-impl SiteHandle {
-    fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
-        lift(self.session.block_on(fut))
-    }
-
-    fn value(&self, fut: impl Future<Output = cloud::Result<Value>>) -> Fallible<Dynamic> {
-        Ok(to_dynamic(self.call(fut)?))
-    }
-
-    fn values(&self, fut: impl Future<Output = cloud::Result<Vec<Value>>>) -> Fallible<Array> {
-        Ok(self.call(fut)?.into_iter().map(to_dynamic).collect())
+impl ApiCalls for SiteHandle {
+    fn session(&self) -> &Session {
+        &self.session
     }
 }
 

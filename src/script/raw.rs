@@ -1,7 +1,7 @@
 //! Raw calls on a tenant handle, for anything not modelled yet: same auth, retries, errors.
 
 use super::convert::{to_dynamic, to_json};
-use super::handles::TenantHandle;
+use super::handles::{ApiCalls, TenantHandle};
 use super::native::{fail, native, Fallible};
 use reqwest::Method;
 use rhai::{Dynamic, Engine, Map, INT};

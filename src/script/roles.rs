@@ -1,7 +1,7 @@
 //! Roles on a tenant handle.
 
 use super::convert::to_dynamic;
-use super::handles::TenantHandle;
+use super::handles::{ApiCalls, TenantHandle};
 use super::native::native;
 use rhai::{Array, Engine, EvalAltResult};
 

@@ -1,7 +1,7 @@
 //! Spaces and space assignments on a tenant handle.
 
 use super::convert::{query_pairs, to_json};
-use super::handles::TenantHandle;
+use super::handles::{ApiCalls, TenantHandle};
 use super::native::native;
 use rhai::{Array, Dynamic, Engine, Map};
 

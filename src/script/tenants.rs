@@ -1,7 +1,7 @@
 //! The tenant resource on a tenant handle, and tenant lifecycle on a region handle.
 
 use super::convert::{to_dynamic, to_json};
-use super::handles::{RegionHandle, TenantHandle};
+use super::handles::{ApiCalls, RegionHandle, TenantHandle};
 use super::native::{native, Fallible};
 use crate::wire;
 use rhai::{Array, Dynamic, Engine, Map, INT};

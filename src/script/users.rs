@@ -1,7 +1,7 @@
 //! Users on a tenant handle.
 
 use super::convert::{to_dynamic, to_json};
-use super::handles::TenantHandle;
+use super::handles::{ApiCalls, TenantHandle};
 use super::native::{fail, native, Fallible};
 use rhai::{Array, Dynamic, Engine, Map, INT};
 
