@@ -1,1 +1,20 @@
+//! qops: Qlik platform operations from short Rhai scripts.
+//!
+//! The binary (`src/main.rs`) is a thin shell over [`cli::main`]. Everything else is private to
+//! the crate except the pure rule language ([`policy`]) and the entry points the fuzz targets
+//! drive ([`fuzzing`]).
+
+pub mod cli;
+mod cloud;
+mod config;
+mod failure;
+pub mod fuzzing;
 pub mod policy;
+mod qseow;
+mod regions;
+mod repl;
+mod script;
+mod secret;
+mod session;
+mod sim;
+mod wire;

@@ -1,18 +1,5 @@
-//! qops: Qlik platform operations from short Rhai scripts.
-
-mod cli;
-mod cloud;
-mod config;
-mod failure;
-mod qseow;
-mod regions;
-mod repl;
-mod script;
-mod secret;
-mod session;
-mod sim;
-mod wire;
+//! qops: Qlik platform operations from short Rhai scripts. All of it lives in the library.
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    qops::cli::main()
 }

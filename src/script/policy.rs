@@ -2,7 +2,7 @@
 
 use super::convert::{to_dynamic, to_json};
 use super::native::Fallible;
-use qops::policy::{self, RuleError};
+use crate::policy::{self, RuleError};
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, Module, Position};
 
 /// An invalid rule as a catchable error map: `#{kind: "rule", message, position, line, column}`.

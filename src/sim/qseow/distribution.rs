@@ -14,7 +14,7 @@ use crate::sim::errors::HResult;
 use crate::sim::request::Req;
 use crate::sim::state::State;
 use crate::wire;
-use qops::policy::{self, Policy};
+use crate::policy::{self, Policy};
 use serde_json::{json, Value};
 
 /// A SystemRule is a distribution policy when its resource filter is for apps (`App_*`) and

@@ -11,7 +11,7 @@ use crate::sim::errors::{no_content, HResult};
 use crate::sim::request::Req;
 use crate::sim::state::State;
 use crate::wire;
-use qops::policy;
+use crate::policy;
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
 
