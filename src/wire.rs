@@ -13,6 +13,16 @@ pub fn register_host(code: &str, domain: &str) -> String {
 /// client compares it case-insensitively; the simulator answers as the tenant tutorial shows.
 pub const TOKEN_TYPE: &str = "bearer";
 
+/// A 503 that carries `Retry-After` is read as the service saying it did not act on the request
+/// (overload or maintenance, RFC 9110 §15.6.4): the client waits and sends it again whatever
+/// the method, as it does after a 429. A 5xx without `Retry-After` may have been acted on, so
+/// only idempotent requests are repeated. Qlik does not document its 503s; the simulator's
+/// injected 503 faults carry `Retry-After` and are never applied.
+pub const UNAVAILABLE_WITH_RETRY_AFTER_NOT_APPLIED: bool = true;
+
+/// The `Retry-After` (seconds) of the simulator's injected 503 faults.
+pub const FAULT_RETRY_AFTER_SECS: u64 = 1;
+
 /// Access-token lifetime in seconds (6 h, documented for the console and stated for tenants).
 pub const TOKEN_LIFETIME_SECS: u64 = 21_600;
 

@@ -22,6 +22,11 @@ pub enum Credentials {
     },
     /// A user's API key, sent as is.
     ApiKey(Secret),
+    /// A bearer JWT sent as is (a QSEoW virtual proxy with JWT authentication).
+    Jwt(Secret),
+    /// Nothing in `Authorization`: the identity travels otherwise (a QSEoW client certificate,
+    /// a header-authentication virtual proxy).
+    Anonymous,
 }
 
 /// How an OAuth client proves itself at `/oauth/token`.
@@ -62,6 +67,8 @@ impl Credentials {
             } => format!("client {id} as {} {}", user.field, user.value),
             Credentials::Client { id, .. } => format!("client {id}"),
             Credentials::ApiKey(_) => "api key".to_string(),
+            Credentials::Jwt(_) => "jwt".to_string(),
+            Credentials::Anonymous => "no bearer".to_string(),
         }
     }
 
@@ -93,7 +100,7 @@ impl Credentials {
                     .unwrap_or_default();
                 format!("{id} {proof} {} {user}", scope.as_deref().unwrap_or(""))
             }
-            Credentials::ApiKey(_) => String::new(),
+            Credentials::ApiKey(_) | Credentials::Jwt(_) | Credentials::Anonymous => String::new(),
         }
     }
 }
@@ -108,12 +115,18 @@ pub struct Token {
 /// Tokens are refreshed this long before they run out (or at 90 % of a short lifetime).
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
+/// The longest lifetime we believe a token answer claims: beyond it (`expires_in` = 2^64, say)
+/// the token is treated as living this long, and a 401 still refreshes it.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
 impl Token {
     pub fn new(value: Secret, expires_in: Duration) -> Token {
+        let expires_in = expires_in.min(MAX_TOKEN_LIFETIME);
         let margin = REFRESH_MARGIN.min(expires_in / 10);
+        let now = Instant::now();
         Token {
             value,
-            refresh_at: Instant::now() + expires_in - margin,
+            refresh_at: now.checked_add(expires_in - margin).unwrap_or(now),
         }
     }
 
@@ -162,6 +175,8 @@ mod tests {
         assert!(t.fresh());
         let long = Token::new(Secret::new("t"), Duration::from_secs(21_600));
         assert!(long.refresh_at - Instant::now() > Duration::from_secs(21_000));
+        let absurd = Token::new(Secret::new("t"), Duration::from_secs(u64::MAX));
+        assert!(absurd.refresh_at - Instant::now() <= MAX_TOKEN_LIFETIME);
     }
 
     #[test]

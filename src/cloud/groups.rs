@@ -14,7 +14,7 @@ impl Tenant {
     }
 
     pub async fn delete_group(&self, id: &str) -> Result<Value> {
-        self.delete_path(&format!("/api/v1/groups/{}", seg(id)))
+        self.delete_path(&format!("/api/v1/groups/{}", seg(id)?))
             .await
     }
 

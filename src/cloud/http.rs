@@ -30,11 +30,11 @@ struct Inner {
 /// How hard the client tries before reporting a failure.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// Waits after a 429 before giving up (each waits out `Retry-After`).
+    /// Waits after a 429 (or a 503 with `Retry-After`) before giving up.
     pub rate_limited: u32,
     /// Longest single `Retry-After` we accept to wait.
     pub max_wait: Duration,
-    /// Retries of idempotent requests after 502/503/504 or a lost connection.
+    /// Retries of idempotent requests after 500/502/503/504 or a lost connection.
     pub transient: u32,
 }
 
@@ -43,17 +43,20 @@ impl Default for RetryPolicy {
         RetryPolicy {
             rate_limited: 5,
             max_wait: Duration::from_secs(300),
-            transient: 2,
+            transient: 3,
         }
     }
 }
 
-/// A host we talk to (a tenant or a register host) and how we authenticate there.
+/// A host we talk to (a tenant, a register host, a QSEoW site) and how we authenticate there.
 #[derive(Debug, Clone)]
 pub struct Service {
-    /// Scheme, host and port, path `/`.
+    /// Scheme, host and port; path `/` or a prefix ending in `/` (a QSEoW virtual proxy).
     pub base: Url,
     pub creds: Credentials,
+    /// A connection pool with a TLS identity or root of its own (a QSEoW site's client
+    /// certificate); `None` uses the client's shared pool.
+    pub tls: Option<reqwest::Client>,
 }
 
 impl Service {
@@ -62,7 +65,8 @@ impl Service {
         self.base.host_str().unwrap_or_default()
     }
 
-    /// `path` (starting with `/`) on this host, with query pairs encoded.
+    /// `path` (starting with `/`) under this service's base, with query pairs encoded; see
+    /// [`super::endpoint::join`] for what is refused.
     pub fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
         super::endpoint::join(&self.base, path, query)
     }
@@ -75,15 +79,22 @@ pub struct Request {
     pub url: Url,
     pub body: Option<Value>,
     pub headers: Vec<(HeaderName, String)>,
+    /// Whether the request may be repeated after a lost answer or a 5xx: by default the
+    /// method's own idempotence; a token request is idempotent though it is a POST.
+    pub idempotent: bool,
+    /// Whether the service's bearer goes with it (not for the token request itself).
+    pub authenticated: bool,
 }
 
 impl Request {
     pub fn new(method: Method, url: Url) -> Request {
         Request {
+            idempotent: idempotent(&method),
             method,
             url,
             body: None,
             headers: Vec::new(),
+            authenticated: true,
         }
     }
 
@@ -99,12 +110,29 @@ impl Request {
     }
 }
 
-/// A successful answer: status 2xx and its JSON body (`null` when empty).
+/// A successful answer: status 2xx and its body.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub headers: HeaderMap,
-    pub body: Value,
+    pub bytes: Vec<u8>,
+    /// What the request was, for messages (`GET https://...`, no Xrfkey).
+    what: (Method, String),
+}
+
+impl Response {
+    /// The body as JSON (`null` when empty); an error naming the request when it is not JSON.
+    pub fn json(&self) -> Result<Value> {
+        decode(&self.what.0, &self.what.1, &self.bytes)
+    }
+
+    /// The body as text; a JSON string is unquoted.
+    pub fn text(&self) -> String {
+        match serde_json::from_slice::<Value>(&self.bytes) {
+            Ok(Value::String(s)) => s,
+            _ => String::from_utf8_lossy(&self.bytes).trim().to_string(),
+        }
+    }
 }
 
 /// What one exchange on the wire gave back.
@@ -114,19 +142,49 @@ struct Raw {
     body: Vec<u8>,
 }
 
+/// An exchange that got no answer, and whether the request may have reached the server.
+struct Lost {
+    error: Error,
+    maybe_delivered: bool,
+}
+
+impl From<Error> for Lost {
+    fn from(error: Error) -> Lost {
+        Lost {
+            error,
+            maybe_delivered: false,
+        }
+    }
+}
+
 const MAX_REDIRECTS: usize = 5;
+
+/// The largest answer body we read into memory; a larger one is a decode error, not an abort.
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// The one TLS set-up of the process (rustls with ring), for every pool.
+fn http_builder(routing: &Routing) -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+        .user_agent(concat!("qops/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(300))
+        .dns_resolver(routing.resolver())
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
+    builder
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot set up HTTP: {}", describe(&e))))
+}
 
 impl Client {
     pub fn new(routing: Routing) -> Result<Client> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("qops/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(300))
-            .dns_resolver(routing.resolver())
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot set up HTTP: {e}")))?;
+        let http = build(http_builder(&routing))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -146,44 +204,72 @@ impl Client {
         Ok(Service {
             base: self.inner.routing.base_url(host)?,
             creds,
+            tls: None,
         })
     }
 
-    /// Sends a request with the service's credentials: follows same-host redirects with the
-    /// token, refreshes a rejected token once, waits out 429s (`Retry-After`) for every method,
-    /// and retries idempotent requests on 502/503/504 and lost connections.
+    /// A pool with the shared settings plus a client certificate and/or an extra trusted root,
+    /// for a [`Service::tls`].
+    pub fn tls_pool(
+        &self,
+        identity: Option<reqwest::Identity>,
+        root: Option<reqwest::Certificate>,
+    ) -> Result<reqwest::Client> {
+        let mut builder = http_builder(&self.inner.routing);
+        if let Some(identity) = identity {
+            builder = builder.identity(identity);
+        }
+        if let Some(root) = root {
+            builder = builder.add_root_certificate(root);
+        }
+        build(builder)
+    }
+
+    /// The one way out for every request to Qlik Cloud and QSEoW. Follows same-origin
+    /// redirects with the bearer (never across origins), refreshes a rejected token once,
+    /// waits out 429s and 503s that carry `Retry-After` (the server says it did not act:
+    /// [`crate::wire::UNAVAILABLE_WITH_RETRY_AFTER_NOT_APPLIED`]), retries idempotent requests
+    /// on 500/502/503/504 and lost connections with jittered exponential back-off, and retries
+    /// any request whose connection was never made. Dry-run and journaling belong here.
     pub async fn send(&self, svc: &Service, req: Request) -> Result<Response> {
         let retry = &self.inner.retry;
         let (mut method, mut url, mut body) = (req.method, req.url, req.body);
+        let mut headers = req.headers;
         let (mut redirects, mut waits, mut transients, mut refreshed) = (0, 0, 0, false);
-        let mut with_auth = true;
+        let mut with_auth = req.authenticated;
         loop {
-            let token = if with_auth {
-                Some(self.token(svc).await?)
+            let bearer = if with_auth {
+                self.bearer(svc).await?
             } else {
                 None
             };
-            let raw = self
-                .exchange(&method, &url, &req.headers, body.as_ref(), token.as_ref())
-                .await;
-            let raw = match raw {
-                Err(e @ Error::Transport { .. })
-                    if idempotent(&method) && transients < retry.transient =>
-                {
-                    transients += 1;
-                    tracing::warn!("{e}; retrying ({transients}/{})", retry.transient);
-                    tokio::time::sleep(backoff(transients)).await;
-                    continue;
+            let raw = match self
+                .exchange(svc, &method, &url, &headers, body.as_ref(), bearer.as_ref())
+                .await
+            {
+                Ok(raw) => raw,
+                Err(lost) => {
+                    let again = !lost.maybe_delivered || req.idempotent;
+                    if again && transients < retry.transient {
+                        transients += 1;
+                        tracing::warn!(
+                            "{}; retrying ({transients}/{})",
+                            lost.error,
+                            retry.transient
+                        );
+                        tokio::time::sleep(backoff(transients)).await;
+                        continue;
+                    }
+                    return Err(lost.error);
                 }
-                other => other?,
             };
             match raw.status {
                 200..=299 => {
-                    let body = decode(&method, &url, &raw.body)?;
                     return Ok(Response {
                         status: raw.status,
                         headers: raw.headers,
-                        body,
+                        bytes: raw.body,
+                        what: (method, shown(&url)),
                     });
                 }
                 301 | 302 | 303 | 307 | 308 if redirects < MAX_REDIRECTS => {
@@ -192,12 +278,15 @@ impl Client {
                     if !self.inner.routing.allowed(&next) {
                         return Err(Error::decode(
                             method.as_str(),
-                            url.as_str(),
-                            format!("redirect to a disallowed URL {next}"),
+                            &shown(&url),
+                            format!("redirect to a disallowed URL {}", shown(&next)),
                         ));
                     }
-                    // The token belongs to this host only: never forward it elsewhere.
-                    with_auth = with_auth && same_origin(&url, &next);
+                    if !same_origin(&url, &next) {
+                        // The bearer and our headers belong to this origin only.
+                        with_auth = false;
+                        headers.clear();
+                    }
                     if matches!(raw.status, 301..=303) && method != Method::HEAD {
                         method = Method::GET;
                         body = None;
@@ -209,7 +298,7 @@ impl Client {
                     && matches!(svc.creds, Credentials::Client { .. }) =>
                 {
                     refreshed = true;
-                    if let Some(t) = &token {
+                    if let Some(t) = &bearer {
                         tracing::info!("token for {} rejected; fetching a new one", svc.host());
                         self.inner
                             .tokens
@@ -217,33 +306,49 @@ impl Client {
                             .await;
                     }
                 }
-                429 if waits < retry.rate_limited => {
+                429 | 503
+                    if waits < retry.rate_limited
+                        && (raw.status == 429
+                            || (crate::wire::UNAVAILABLE_WITH_RETRY_AFTER_NOT_APPLIED
+                                && raw.headers.contains_key(RETRY_AFTER))) =>
+                {
+                    let wait = retry_after(&raw.headers);
+                    let why = if raw.status == 429 {
+                        "rate limited"
+                    } else {
+                        "unavailable"
+                    };
+                    if wait > retry.max_wait {
+                        tracing::warn!(
+                            "{method} {}: {} {why}; Retry-After asks for {}s, longer than the {}s we wait",
+                            shown(&url),
+                            raw.status,
+                            wait.as_secs(),
+                            retry.max_wait.as_secs()
+                        );
+                        return Err(api_error(&method, &url, &raw));
+                    }
                     waits += 1;
-                    let wait = retry_after(&raw.headers).min(retry.max_wait);
                     tracing::warn!(
-                        "{method} {url}: 429 rate limited; waiting {}s as Retry-After asks ({waits}/{})",
+                        "{method} {}: {} {why}; waiting {}s as Retry-After asks ({waits}/{})",
+                        shown(&url),
+                        raw.status,
                         wait.as_secs_f64(),
                         retry.rate_limited
                     );
                     tokio::time::sleep(wait).await;
                 }
-                502..=504 if idempotent(&method) && transients < retry.transient => {
+                500 | 502..=504 if req.idempotent && transients < retry.transient => {
                     transients += 1;
                     tracing::warn!(
-                        "{method} {url}: {}; retrying ({transients}/{})",
+                        "{method} {}: {}; retrying ({transients}/{})",
+                        shown(&url),
                         raw.status,
                         retry.transient
                     );
                     tokio::time::sleep(backoff(transients)).await;
                 }
-                status => {
-                    return Err(Error::Api(Box::new(ApiError::from_response(
-                        status,
-                        method.as_str(),
-                        url.as_str(),
-                        &raw.body,
-                    ))));
-                }
+                _ => return Err(api_error(&method, &url, &raw)),
             }
         }
     }
@@ -257,12 +362,13 @@ impl Client {
         limit: Option<usize>,
     ) -> Result<Vec<Value>> {
         let mut items = Vec::new();
+        let mut visited = std::collections::HashSet::new();
         let mut page_req = first;
         loop {
             let url = page_req.url.clone();
             let method = page_req.method.clone();
             let template = page_req.clone();
-            let page = self.send(svc, page_req).await?.body;
+            let page = self.send(svc, page_req).await?.json()?;
             let data = page.get("data").and_then(Value::as_array).ok_or_else(|| {
                 Error::decode(
                     method.as_str(),
@@ -292,11 +398,12 @@ impl Client {
                 );
                 return Err(Error::decode(method.as_str(), url.as_str(), msg));
             }
-            if next == url {
+            visited.insert(url.clone());
+            if visited.contains(&next) {
                 return Err(Error::decode(
                     method.as_str(),
-                    url.as_str(),
-                    "next link points to the same page",
+                    &shown(&url),
+                    "next link points back to a page already read",
                 ));
             }
             page_req = Request {
@@ -306,10 +413,13 @@ impl Client {
         }
     }
 
-    /// The bearer for a service: the API key, or a cached (or freshly fetched) access token.
-    async fn token(&self, svc: &Service) -> Result<Secret> {
-        if let Credentials::ApiKey(key) = &svc.creds {
-            return Ok(key.clone());
+    /// The bearer for a service: the API key or JWT, a cached (or freshly fetched) access
+    /// token, or none.
+    async fn bearer(&self, svc: &Service) -> Result<Option<Secret>> {
+        match &svc.creds {
+            Credentials::ApiKey(key) | Credentials::Jwt(key) => return Ok(Some(key.clone())),
+            Credentials::Anonymous => return Ok(None),
+            Credentials::Client { .. } => {}
         }
         let slot = self
             .inner
@@ -317,12 +427,12 @@ impl Client {
             .slot(&origin(&svc.base), &svc.creds.cache_key());
         let mut held = slot.lock().await;
         if let Some(token) = held.as_ref().filter(|t| t.fresh()) {
-            return Ok(token.value.clone());
+            return Ok(Some(token.value.clone()));
         }
         let token = self.fetch_token(svc).await?;
         let value = token.value.clone();
         *held = Some(token);
-        Ok(value)
+        Ok(Some(value))
     }
 
     /// The JSON body of a token request (what the official clients send): the client
@@ -335,7 +445,10 @@ impl Client {
             impersonate,
         } = creds
         else {
-            return Err(Error::Usage("API keys are not exchanged for tokens".into()));
+            return Err(Error::Usage(format!(
+                "{} is not exchanged for tokens",
+                creds.label()
+            )));
         };
         let mut body = json!({"client_id": id, "grant_type": "client_credentials"});
         if let Some(user) = impersonate {
@@ -358,36 +471,15 @@ impl Client {
         Ok(body)
     }
 
-    /// POST `/oauth/token` on the service's own host: tokens are scoped to it.
+    /// POST `/oauth/token` on the service's own host (tokens are scoped to it), through
+    /// [`Client::send`] as an idempotent, unauthenticated request.
     async fn fetch_token(&self, svc: &Service) -> Result<Token> {
         let url = svc.url("/oauth/token", &[])?;
-        let mut transients = 0;
-        let raw = loop {
-            let body = self.token_request(&svc.creds, &url)?;
-            match self
-                .exchange(&Method::POST, &url, &[], Some(&body), None)
-                .await
-            {
-                Err(e @ Error::Transport { .. }) if transients < self.inner.retry.transient => {
-                    transients += 1;
-                    tracing::warn!(
-                        "{e}; retrying ({transients}/{})",
-                        self.inner.retry.transient
-                    );
-                    tokio::time::sleep(backoff(transients)).await;
-                }
-                other => break other?,
-            }
-        };
-        if !(200..300).contains(&raw.status) {
-            return Err(Error::Api(Box::new(ApiError::from_response(
-                raw.status,
-                "POST",
-                url.as_str(),
-                &raw.body,
-            ))));
-        }
-        let answer = decode(&Method::POST, &url, &raw.body)?;
+        let body = self.token_request(&svc.creds, &url)?;
+        let mut req = Request::new(Method::POST, url.clone()).json(body);
+        req.idempotent = true;
+        req.authenticated = false;
+        let answer = Box::pin(self.send(svc, req)).await?.json()?;
         let access = answer
             .get("access_token")
             .and_then(Value::as_str)
@@ -404,10 +496,14 @@ impl Client {
                 ));
             }
         }
-        let lifetime = answer
-            .get("expires_in")
-            .and_then(Value::as_u64)
-            .unwrap_or(crate::wire::TOKEN_LIFETIME_SECS);
+        // Whatever number the answer holds (negative, fractional, 2^64), a lifetime we can use.
+        let lifetime = match answer.get("expires_in").and_then(Value::as_f64) {
+            Some(secs) if secs.is_finite() && secs > 0.0 => {
+                secs.min(super::auth::MAX_TOKEN_LIFETIME.as_secs_f64()) as u64
+            }
+            Some(_) => 0,
+            None => crate::wire::TOKEN_LIFETIME_SECS,
+        };
         tracing::debug!(
             "token for {} from {} valid {lifetime}s",
             svc.creds.label(),
@@ -419,19 +515,20 @@ impl Client {
         ))
     }
 
-    /// One HTTP exchange, logged as `METHOD URL -> STATUS (ms)`; the bearer is never logged.
+    /// One HTTP exchange, logged as `METHOD URL -> STATUS (ms)`; the bearer is never logged,
+    /// nor an Xrfkey. The body is read up to [`MAX_BODY_BYTES`].
     async fn exchange(
         &self,
+        svc: &Service,
         method: &Method,
         url: &Url,
         headers: &[(HeaderName, String)],
         body: Option<&Value>,
         bearer: Option<&Secret>,
-    ) -> Result<Raw> {
+    ) -> std::result::Result<Raw, Lost> {
         let started = Instant::now();
-        let mut rb = self
-            .inner
-            .http
+        let pool = svc.tls.as_ref().unwrap_or(&self.inner.http);
+        let mut rb = pool
             .request(method.clone(), url.clone())
             .header("accept", "application/json");
         for (name, value) in headers {
@@ -442,9 +539,10 @@ impl Client {
         if let Some(bearer) = bearer {
             let mut value =
                 HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).map_err(|_| {
-                    Error::Usage(
-                        "the token or API key contains characters not allowed in a header".into(),
-                    )
+                    Error::Usage(format!(
+                        "the {} contains characters not allowed in a header",
+                        svc.creds.label()
+                    ))
                 })?;
             value.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, value);
@@ -452,22 +550,45 @@ impl Client {
         if let Some(body) = body {
             rb = rb.json(body);
         }
-        let transport = |e: reqwest::Error| Error::Transport {
-            method: method.to_string(),
-            url: url.to_string(),
-            message: describe(&e),
+        let lost = |e: reqwest::Error| Lost {
+            maybe_delivered: !e.is_connect(),
+            error: Error::Transport {
+                method: method.to_string(),
+                url: shown(url),
+                message: describe(&e),
+            },
         };
-        let resp = rb.send().await.map_err(transport)?;
+        let mut resp = rb.send().await.map_err(lost)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(transport)?.to_vec();
-        tracing::info!(target: "qops::http", "{method} {url} -> {status} ({} ms)", started.elapsed().as_millis());
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(lost)? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(Error::decode(
+                    method.as_str(),
+                    &shown(url),
+                    format!("answer larger than {} MiB", MAX_BODY_BYTES >> 20),
+                )
+                .into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::info!(target: "qops::http", "{method} {} -> {status} ({} ms)", shown(url), started.elapsed().as_millis());
         Ok(Raw {
             status,
             headers,
             body,
         })
     }
+}
+
+fn api_error(method: &Method, url: &Url, raw: &Raw) -> Error {
+    Error::Api(Box::new(ApiError::from_response(
+        raw.status,
+        method.as_str(),
+        &shown(url),
+        &raw.body,
+    )))
 }
 
 fn idempotent(method: &Method) -> bool {
@@ -477,16 +598,19 @@ fn idempotent(method: &Method) -> bool {
     )
 }
 
+/// Exponential back-off with full jitter: a random wait up to 250 ms × 2^attempt (capped).
 fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(250 * 2u64.pow(attempt.min(6)))
+    let ceiling = 250u64 << attempt.min(6);
+    Duration::from_millis(fastrand::u64(ceiling / 2..=ceiling))
 }
 
 fn retry_after(headers: &HeaderMap) -> Duration {
     headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs >= 0.0)
+        .map(|secs| Duration::from_secs_f64(secs.min(1e9)))
         .unwrap_or(Duration::from_secs(1))
 }
 
@@ -510,17 +634,36 @@ fn location(method: &Method, url: &Url, headers: &HeaderMap) -> Result<Url> {
     })
 }
 
-pub(crate) fn decode(method: &Method, url: &Url, body: &[u8]) -> Result<Value> {
+pub(crate) fn decode(method: &Method, url: &str, body: &[u8]) -> Result<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|e| {
-        Error::decode(
-            method.as_str(),
-            url.as_str(),
-            format!("body is not JSON ({e})"),
-        )
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| Error::decode(method.as_str(), url, format!("body is not JSON ({e})")))
+}
+
+/// Query parameters that never appear in logs or messages (throwaway, but noise).
+const UNSHOWN_QUERY: &[&str] = &["xrfkey"];
+
+/// A URL as logs and messages show it.
+pub fn shown(url: &Url) -> String {
+    if !url
+        .query_pairs()
+        .any(|(k, _)| UNSHOWN_QUERY.contains(&k.as_ref()))
+    {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !UNSHOWN_QUERY.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    shown.set_query(None);
+    if !pairs.is_empty() {
+        shown.query_pairs_mut().extend_pairs(pairs);
+    }
+    shown.to_string()
 }
 
 /// `scheme://host:port`, the unit tokens are scoped to.

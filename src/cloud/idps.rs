@@ -9,7 +9,7 @@ impl Tenant {
     }
 
     pub async fn idp(&self, id: &str) -> Result<Value> {
-        self.get_json(&format!("/api/v1/identity-providers/{}", seg(id)))
+        self.get_json(&format!("/api/v1/identity-providers/{}", seg(id)?))
             .await
     }
 
@@ -19,12 +19,12 @@ impl Tenant {
     }
 
     pub async fn update_idp(&self, id: &str, ops: Value) -> Result<Value> {
-        self.patch_json(&format!("/api/v1/identity-providers/{}", seg(id)), ops)
+        self.patch_json(&format!("/api/v1/identity-providers/{}", seg(id)?), ops)
             .await
     }
 
     pub async fn delete_idp(&self, id: &str) -> Result<Value> {
-        self.delete_path(&format!("/api/v1/identity-providers/{}", seg(id)))
+        self.delete_path(&format!("/api/v1/identity-providers/{}", seg(id)?))
             .await
     }
 

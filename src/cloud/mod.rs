@@ -68,30 +68,7 @@ impl Registration {
     }
 }
 
-/// Escapes one path segment (ids come from scripts).
-pub fn seg(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use endpoint::seg;
 
 /// The page size asked of list endpoints: the documented maximum, to keep round trips few.
 pub const PAGE_SIZE: usize = 100;
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn segments_are_escaped() {
-        assert_eq!(super::seg("a b/c"), "a%20b%2Fc");
-        assert_eq!(
-            super::seg("62716ab404a7bd8626af9bd6"),
-            "62716ab404a7bd8626af9bd6"
-        );
-    }
-}

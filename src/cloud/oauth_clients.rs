@@ -10,7 +10,7 @@ impl Tenant {
     }
 
     pub async fn oauth_client(&self, id: &str) -> Result<Value> {
-        self.get_json(&format!("/api/v1/oauth-clients/{}", seg(id)))
+        self.get_json(&format!("/api/v1/oauth-clients/{}", seg(id)?))
             .await
     }
 
@@ -21,13 +21,13 @@ impl Tenant {
 
     /// JSON Patch; `null` on 204, `{clientSecret}` on 202 when a secret was generated.
     pub async fn update_oauth_client(&self, id: &str, ops: Value) -> Result<Value> {
-        self.patch_json(&format!("/api/v1/oauth-clients/{}", seg(id)), ops)
+        self.patch_json(&format!("/api/v1/oauth-clients/{}", seg(id)?), ops)
             .await
     }
 
     /// Deletes a client, confirming with `qlik-confirm-delete: <clientId>`.
     pub async fn delete_oauth_client(&self, id: &str) -> Result<Value> {
-        let path = format!("/api/v1/oauth-clients/{}", seg(id));
+        let path = format!("/api/v1/oauth-clients/{}", seg(id)?);
         self.call(
             Method::DELETE,
             &path,
@@ -41,7 +41,7 @@ impl Tenant {
     pub async fn create_client_secret(&self, id: &str) -> Result<Value> {
         self.call(
             Method::POST,
-            &format!("/api/v1/oauth-clients/{}/client-secrets", seg(id)),
+            &format!("/api/v1/oauth-clients/{}/client-secrets", seg(id)?),
             None,
             &[],
         )
@@ -51,8 +51,8 @@ impl Tenant {
     pub async fn delete_client_secret(&self, id: &str, hint: &str) -> Result<Value> {
         self.delete_path(&format!(
             "/api/v1/oauth-clients/{}/client-secrets/{}",
-            seg(id),
-            seg(hint)
+            seg(id)?,
+            seg(hint)?
         ))
         .await
     }

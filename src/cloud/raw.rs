@@ -1,7 +1,7 @@
 //! The verbs every API file builds on, and raw calls for anything not modelled yet.
 
 use super::http::Response;
-use super::{Error, Request, Result, Tenant, PAGE_SIZE};
+use super::{Request, Result, Tenant, PAGE_SIZE};
 use reqwest::header::HeaderName;
 use reqwest::{Method, Url};
 use serde_json::Value;
@@ -9,11 +9,6 @@ use serde_json::Value;
 impl Tenant {
     /// A path on this tenant (`/api/v1/...`, query allowed); other hosts are refused.
     pub fn path_url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
-        if !path.starts_with('/') || path.starts_with("//") {
-            return Err(Error::Usage(format!(
-                "expected a path on the tenant starting with `/`, got {path:?}"
-            )));
-        }
         self.svc.url(path, query)
     }
 
@@ -43,7 +38,7 @@ impl Tenant {
             .iter()
             .map(|(n, v)| (HeaderName::from_static(n), v.clone()))
             .collect();
-        Ok(self.request_with(method, path, body, headers).await?.body)
+        self.request_with(method, path, body, headers).await?.json()
     }
 
     pub async fn get_json(&self, path: &str) -> Result<Value> {

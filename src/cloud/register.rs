@@ -8,11 +8,10 @@ impl Registration {
     /// `POST /api/v1/tenants` with `licenseKey` and optional `datacenter`.
     pub async fn create_tenant(&self, request: Value) -> Result<Value> {
         let url = self.svc.url("/api/v1/tenants", &[])?;
-        Ok(self
-            .client
+        self.client
             .send(&self.svc, Request::new(Method::POST, url).json(request))
             .await?
-            .body)
+            .json()
     }
 
     /// Deactivates a tenant; it is purged after `purge_after_days` unless reactivated.
@@ -43,12 +42,12 @@ impl Registration {
         body: Value,
     ) -> Result<Value> {
         let url = self.svc.url(
-            &format!("/api/v1/tenants/{}/actions/{action}", seg(id)),
+            &format!("/api/v1/tenants/{}/actions/{action}", seg(id)?),
             &[],
         )?;
         let req = Request::new(Method::POST, url)
             .json(body)
             .header("qlik-confirm-hostname", hostname);
-        Ok(self.client.send(&self.svc, req).await?.body)
+        self.client.send(&self.svc, req).await?.json()
     }
 }

@@ -12,7 +12,7 @@ impl Tenant {
     }
 
     pub async fn space(&self, id: &str) -> Result<Value> {
-        self.get_json(&format!("/api/v1/spaces/{}", seg(id))).await
+        self.get_json(&format!("/api/v1/spaces/{}", seg(id)?)).await
     }
 
     /// `{name, type: shared|managed|data, description?}`; 409 when the name exists.
@@ -22,19 +22,19 @@ impl Tenant {
 
     /// JSON Patch (`replace` `/name`, `/description`, `/ownerId`); answered with the space.
     pub async fn update_space(&self, id: &str, ops: Value) -> Result<Value> {
-        self.patch_json(&format!("/api/v1/spaces/{}", seg(id)), ops)
+        self.patch_json(&format!("/api/v1/spaces/{}", seg(id)?), ops)
             .await
     }
 
     /// Deletes a space; 412 while it still holds content.
     pub async fn delete_space(&self, id: &str) -> Result<Value> {
-        self.delete_path(&format!("/api/v1/spaces/{}", seg(id)))
+        self.delete_path(&format!("/api/v1/spaces/{}", seg(id)?))
             .await
     }
 
     pub async fn space_assignments(&self, id: &str) -> Result<Vec<Value>> {
         self.list_all(
-            &format!("/api/v1/spaces/{}/assignments", seg(id)),
+            &format!("/api/v1/spaces/{}/assignments", seg(id)?),
             &[],
             None,
         )
@@ -44,7 +44,7 @@ impl Tenant {
     /// `{type: user|group, assigneeId, roles: [...]}`.
     pub async fn create_space_assignment(&self, id: &str, assignment: Value) -> Result<Value> {
         self.post_json(
-            &format!("/api/v1/spaces/{}/assignments", seg(id)),
+            &format!("/api/v1/spaces/{}/assignments", seg(id)?),
             assignment,
         )
         .await
@@ -59,8 +59,8 @@ impl Tenant {
         self.patch_json(
             &format!(
                 "/api/v1/spaces/{}/assignments/{}",
-                seg(id),
-                seg(assignment_id)
+                seg(id)?,
+                seg(assignment_id)?
             ),
             ops,
         )
@@ -70,8 +70,8 @@ impl Tenant {
     pub async fn delete_space_assignment(&self, id: &str, assignment_id: &str) -> Result<Value> {
         self.delete_path(&format!(
             "/api/v1/spaces/{}/assignments/{}",
-            seg(id),
-            seg(assignment_id)
+            seg(id)?,
+            seg(assignment_id)?
         ))
         .await
     }

@@ -10,12 +10,13 @@ impl Tenant {
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Value> {
-        self.get_json(&format!("/api/v1/tenants/{}", seg(id))).await
+        self.get_json(&format!("/api/v1/tenants/{}", seg(id)?))
+            .await
     }
 
     /// `PATCH /tenants/{id}`: JSON Patch with `replace` operations only.
     pub async fn patch_tenant(&self, id: &str, ops: Value) -> Result<()> {
-        self.patch_json(&format!("/api/v1/tenants/{}", seg(id)), ops)
+        self.patch_json(&format!("/api/v1/tenants/{}", seg(id)?), ops)
             .await
             .map(drop)
     }

@@ -17,7 +17,7 @@ impl Tenant {
     }
 
     pub async fn user(&self, id: &str) -> Result<Value> {
-        self.get_json(&format!("/api/v1/users/{}", seg(id))).await
+        self.get_json(&format!("/api/v1/users/{}", seg(id)?)).await
     }
 
     /// `POST /users`: roles may be given by name (`assignedRoles: [#{name: "TenantAdmin"}]`).
@@ -27,12 +27,12 @@ impl Tenant {
 
     /// `PATCH /users/{id}` with a JSON Patch array; `null` on 204, the per-op results on 207.
     pub async fn update_user(&self, id: &str, ops: Value) -> Result<Value> {
-        self.patch_json(&format!("/api/v1/users/{}", seg(id)), ops)
+        self.patch_json(&format!("/api/v1/users/{}", seg(id)?), ops)
             .await
     }
 
     pub async fn delete_user(&self, id: &str) -> Result<()> {
-        self.delete_path(&format!("/api/v1/users/{}", seg(id)))
+        self.delete_path(&format!("/api/v1/users/{}", seg(id)?))
             .await
             .map(drop)
     }

@@ -2,6 +2,7 @@
 
 use super::Site;
 use crate::cloud::error::{Error, Result};
+use crate::cloud::seg;
 use crate::wire;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -81,7 +82,7 @@ impl Site {
     pub async fn update_deployment(&self, id: &str, deployment: &Value) -> Result<Value> {
         self.send(
             Method::PUT,
-            &format!("{}/{id}", wire::HDS_DEPLOYMENTS),
+            &format!("{}/{}", wire::HDS_DEPLOYMENTS, seg(id)?),
             &[],
             Some(deployment),
         )
@@ -91,7 +92,7 @@ impl Site {
     pub async fn delete_deployment(&self, id: &str) -> Result<()> {
         self.send(
             Method::DELETE,
-            &format!("{}/{id}", wire::HDS_DEPLOYMENTS),
+            &format!("{}/{}", wire::HDS_DEPLOYMENTS, seg(id)?),
             &[],
             None,
         )
@@ -101,7 +102,12 @@ impl Site {
 
     /// The local bearer token in Qlik Cloud format, to paste into the tenant's Multi-cloud IdP.
     pub async fn deployment_token(&self, id: &str) -> Result<String> {
-        let path = format!("{}/{id}/{}", wire::HDS_DEPLOYMENTS, wire::HDS_TOKEN_CONFIG);
+        let path = format!(
+            "{}/{}/{}",
+            wire::HDS_DEPLOYMENTS,
+            seg(id)?,
+            wire::HDS_TOKEN_CONFIG
+        );
         self.get_text(&path, &[("qcsFormat", "True".to_string())])
             .await
     }
@@ -109,8 +115,9 @@ impl Site {
     /// Test connection: the site proves itself to the tenant; `#{success, message}`.
     pub async fn test_deployment(&self, id: &str) -> Result<Value> {
         let path = format!(
-            "{}/{id}/{}",
+            "{}/{}/{}",
             wire::HDS_DEPLOYMENTS,
+            seg(id)?,
             wire::HDS_TEST_CONNECTION
         );
         self.send(Method::POST, &path, &[], Some(&json!({}))).await

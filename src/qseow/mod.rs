@@ -10,13 +10,13 @@ mod deployments;
 mod qrs;
 mod rules;
 
-use crate::cloud::endpoint::Routing;
-use crate::cloud::error::{ApiError, Error, Result};
-use crate::cloud::http::{decode, describe};
+use crate::cloud::error::{Error, Result};
+use crate::cloud::http::{Request, Response};
+use crate::cloud::{Client, Credentials, Service};
 use crate::secret::Secret;
-use reqwest::{Method, Url};
+use reqwest::header::HeaderName;
+use reqwest::Method;
 use serde_json::Value;
-use std::time::{Duration, Instant};
 
 pub use deployments::NewDeployment;
 pub use rules::new_policy;
@@ -34,15 +34,18 @@ pub enum SiteAuth {
     Trusted,
 }
 
-/// A QSEoW site and the identity we act as there.
+/// A QSEoW site and the identity we act as there. Its requests go through the one
+/// [`Client::send`] of the run: the same retries, waits, redirect rules, logging and cancellation
+/// as Qlik Cloud calls.
 #[derive(Clone)]
 pub struct Site {
-    http: reqwest::Client,
-    /// Ends in `/`: `https://host:4242/` or `https://host/prefix/`.
-    pub base: Url,
+    client: Client,
+    /// Base `https://host:4242/` or `https://host/prefix/`; the bearer, if any; the TLS identity.
+    svc: Service,
     pub user_directory: String,
     pub user_id: String,
-    auth: SiteAuth,
+    /// The header a header-authentication virtual proxy reads the user id from.
+    user_header: Option<HeaderName>,
 }
 
 /// Options for [`Site::connect`].
@@ -56,48 +59,59 @@ pub struct SiteOptions {
 }
 
 impl Site {
-    pub fn connect(routing: &Routing, url: &str, opts: SiteOptions) -> Result<Site> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let base = routing.prefix_url(url)?;
+    pub fn connect(client: &Client, url: &str, opts: SiteOptions) -> Result<Site> {
+        let base = client.routing().prefix_url(url)?;
         let auth = opts.auth.unwrap_or(SiteAuth::Trusted);
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("qops/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(300))
-            .dns_resolver(routing.resolver());
-        if let SiteAuth::Certificate { cert_pem, key_pem } = &auth {
-            let mut pem = cert_pem.clone();
-            pem.push(b'\n');
-            pem.extend_from_slice(key_pem.expose().as_bytes());
-            let identity = reqwest::Identity::from_pem(&pem)
-                .map_err(|e| Error::Usage(format!("client certificate: {e}")))?;
-            builder = builder.identity(identity);
-        }
-        if let Some(ca) = &opts.root_ca_pem {
-            let cert = reqwest::Certificate::from_pem(ca)
-                .map_err(|e| Error::Usage(format!("root certificate: {e}")))?;
-            builder = builder.add_root_certificate(cert);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot set up HTTP: {e}")))?;
+        let identity = match &auth {
+            SiteAuth::Certificate { cert_pem, key_pem } => {
+                let mut pem = cert_pem.clone();
+                pem.push(b'\n');
+                pem.extend_from_slice(key_pem.expose().as_bytes());
+                Some(reqwest::Identity::from_pem(&pem).map_err(|_| {
+                    Error::Usage(
+                        "client certificate: the cert and key files are not a PEM certificate and its private key"
+                            .into(),
+                    )
+                })?)
+            }
+            _ => None,
+        };
+        let root = match &opts.root_ca_pem {
+            Some(ca) => Some(reqwest::Certificate::from_pem(ca).map_err(|_| {
+                Error::Usage("root certificate: the file is not a PEM certificate".into())
+            })?),
+            None => None,
+        };
+        let tls = if identity.is_some() || root.is_some() {
+            Some(client.tls_pool(identity, root)?)
+        } else {
+            None
+        };
+        let user_header = match &auth {
+            SiteAuth::Header { name } => {
+                Some(HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                    Error::Usage(format!(
+                        "invalid header name {name:?} for header authentication"
+                    ))
+                })?)
+            }
+            _ => None,
+        };
+        let creds = match auth {
+            SiteAuth::Jwt(token) => Credentials::Jwt(token),
+            _ => Credentials::Anonymous,
+        };
         Ok(Site {
-            http,
-            base,
+            client: client.clone(),
+            svc: Service { base, creds, tls },
             user_directory: opts.user_directory.unwrap_or_else(|| "INTERNAL".into()),
             user_id: opts.user_id.unwrap_or_else(|| "sa_api".into()),
-            auth,
+            user_header,
         })
     }
 
     pub fn host(&self) -> &str {
-        self.base.host_str().unwrap_or_default()
-    }
-
-    /// `path` (no leading `/`, e.g. `qrs/app/full`) under the site's base, with query pairs.
-    fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
-        crate::cloud::endpoint::join(&self.base, path.trim_start_matches('/'), query)
+        self.svc.host()
     }
 
     /// One call with a fresh Xrfkey: the JSON answer (`null` when empty).
@@ -108,75 +122,42 @@ impl Site {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value> {
-        let (url, bytes) = self.exchange(method.clone(), path, query, body).await?;
-        decode(&method, &url, &bytes)
+        self.exchange(method, path, query, body).await?.json()
     }
 
     /// One GET whose answer is text (a JSON string is unquoted).
     pub async fn get_text(&self, path: &str, query: &[(&str, String)]) -> Result<String> {
-        let (_, bytes) = self.exchange(Method::GET, path, query, None).await?;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::String(s)) => Ok(s),
-            _ => Ok(String::from_utf8_lossy(&bytes).trim().to_string()),
-        }
+        Ok(self.exchange(Method::GET, path, query, None).await?.text())
     }
 
-    /// Sends one request; the URL shown in logs and errors has no Xrfkey.
+    /// `path` (no leading `/`, e.g. `qrs/app/full`) under the site's base, with the Xrfkey in
+    /// the query and in `X-Qlik-Xrfkey`, and the user in `X-Qlik-User`. A 409 is a
+    /// [`Error::Conflict`].
     async fn exchange(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
-    ) -> Result<(Url, Vec<u8>)> {
+    ) -> Result<Response> {
         let xrfkey = xrfkey();
-        let mut url = self.url(path, query)?;
+        let mut url = self.svc.url(&format!("/{path}"), query)?;
         url.query_pairs_mut().append_pair("xrfkey", &xrfkey);
-        let started = Instant::now();
         let user = format!(
             "UserDirectory={}; UserId={}",
             self.user_directory, self.user_id
         );
-        let mut rb = self
-            .http
-            .request(method.clone(), url.clone())
-            .header("accept", "application/json")
-            .header("X-Qlik-Xrfkey", &xrfkey)
-            .header("X-Qlik-User", user);
-        match &self.auth {
-            SiteAuth::Header { name } => rb = rb.header(name.as_str(), self.user_id.as_str()),
-            SiteAuth::Jwt(token) => {
-                let mut value =
-                    reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                        .map_err(|_| {
-                        Error::Usage("the JWT contains characters not allowed in a header".into())
-                    })?;
-                value.set_sensitive(true);
-                rb = rb.header(reqwest::header::AUTHORIZATION, value);
-            }
-            SiteAuth::Certificate { .. } | SiteAuth::Trusted => {}
+        let mut req = Request::new(method, url)
+            .header("x-qlik-xrfkey", xrfkey)
+            .header("x-qlik-user", user);
+        if let Some(name) = &self.user_header {
+            req.headers.push((name.clone(), self.user_id.clone()));
         }
-        if let Some(body) = body {
-            rb = rb.json(body);
+        req.body = body.cloned();
+        match self.client.send(&self.svc, req).await {
+            Err(Error::Api(err)) if err.status == 409 => Err(Error::Conflict(err)),
+            other => other,
         }
-        let shown = redact_xrfkey(&url);
-        let transport = |e: reqwest::Error| Error::Transport {
-            method: method.to_string(),
-            url: shown.clone(),
-            message: describe(&e),
-        };
-        let resp = rb.send().await.map_err(transport)?;
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(transport)?.to_vec();
-        tracing::info!(target: "qops::http", "{method} {shown} -> {status} ({} ms)", started.elapsed().as_millis());
-        if (200..300).contains(&status) {
-            return Ok((url, bytes));
-        }
-        let err = ApiError::from_response(status, method.as_str(), &shown, &bytes);
-        if status == 409 {
-            return Err(Error::Conflict(Box::new(err)));
-        }
-        Err(Error::Api(Box::new(err)))
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
@@ -217,21 +198,6 @@ pub fn xrfkey() -> String {
         .collect()
 }
 
-/// Xrfkeys are throwaway, but keep logs stable and short.
-fn redact_xrfkey(url: &Url) -> String {
-    let mut shown = url.clone();
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| k != "xrfkey")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    shown.set_query(None);
-    if !pairs.is_empty() {
-        shown.query_pairs_mut().extend_pairs(pairs);
-    }
-    shown.to_string()
-}
-
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -253,11 +219,5 @@ mod tests {
         assert_eq!(a.len(), 16);
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a, xrfkey());
-    }
-
-    #[test]
-    fn logs_do_not_carry_the_xrfkey() {
-        let url = Url::parse("https://h:4242/qrs/app?filter=a&xrfkey=abcdefghijklmnop").unwrap();
-        assert_eq!(redact_xrfkey(&url), "https://h:4242/qrs/app?filter=a");
     }
 }

@@ -3,6 +3,7 @@
 use super::Site;
 use crate::cloud::endpoint::filter_query;
 use crate::cloud::error::{Error, Result};
+use crate::cloud::seg;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -24,7 +25,7 @@ impl Site {
     }
 
     pub async fn app(&self, id: &str) -> Result<Value> {
-        self.get(&format!("qrs/app/{id}"), &[]).await
+        self.get(&format!("qrs/app/{}", seg(id)?), &[]).await
     }
 
     /// The one app with this id or name.
@@ -110,15 +111,20 @@ impl Site {
             props.push(json!({"value": v, "definition": {"id": def_id, "name": name}}));
         }
         app["customProperties"] = Value::Array(props);
-        self.send(Method::PUT, &format!("qrs/app/{app_id}"), &[], Some(&app))
-            .await
+        self.send(
+            Method::PUT,
+            &format!("qrs/app/{}", seg(app_id)?),
+            &[],
+            Some(&app),
+        )
+        .await
     }
 
     /// Publishes an app to a stream (by id), as the QMC does; policies then decide where it goes.
     pub async fn publish_app(&self, app_id: &str, stream_id: &str) -> Result<Value> {
         self.send(
             Method::PUT,
-            &format!("qrs/app/{app_id}/publish"),
+            &format!("qrs/app/{}/publish", seg(app_id)?),
             &[("stream", stream_id.to_string())],
             None,
         )

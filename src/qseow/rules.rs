@@ -2,6 +2,7 @@
 
 use super::Site;
 use crate::cloud::error::{Error, Result};
+use crate::cloud::seg;
 use crate::wire;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -93,7 +94,7 @@ impl Site {
             .ok_or_else(|| Error::Usage("policy without an id".into()))?;
         self.send(
             Method::PUT,
-            &format!("qrs/systemrule/{id}"),
+            &format!("qrs/systemrule/{}", seg(id)?),
             &[],
             Some(policy),
         )
@@ -101,9 +102,14 @@ impl Site {
     }
 
     pub async fn delete_policy(&self, id: &str) -> Result<()> {
-        self.send(Method::DELETE, &format!("qrs/systemrule/{id}"), &[], None)
-            .await
-            .map(drop)
+        self.send(
+            Method::DELETE,
+            &format!("qrs/systemrule/{}", seg(id)?),
+            &[],
+            None,
+        )
+        .await
+        .map(drop)
     }
 }
 

@@ -124,8 +124,8 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         `#{header: \"hdr-usr\", user_id: \"admin\"}` or `#{jwt: token}`.",
         move |url: &str, auth: Map| -> Fallible<SiteHandle> {
             let opts = options(&s, &auth)?;
-            let routing = lift(s.client())?.routing().clone();
-            Ok(SiteHandle { site: lift(Site::connect(&routing, url, opts))?, session: s.clone() })
+            let client = lift(s.client())?;
+            Ok(SiteHandle { site: lift(Site::connect(client, url, opts))?, session: s.clone() })
         });
     native!(
         engine,

@@ -1,6 +1,6 @@
 //! Raw calls on a tenant handle, for anything not modelled yet: same auth, retries, errors.
 
-use super::convert::{to_dynamic, to_json};
+use super::convert::{lift, to_dynamic, to_json};
 use super::handles::{ApiCalls, TenantHandle};
 use super::native::{fail, native, Fallible};
 use reqwest::Method;
@@ -113,7 +113,7 @@ pub fn register(engine: &mut Engine) {
                 })
                 .collect();
             out.insert("headers".into(), hs.into());
-            out.insert("body".into(), to_dynamic(resp.body));
+            out.insert("body".into(), to_dynamic(lift(resp.json())?));
             Ok(out)
         }
     );

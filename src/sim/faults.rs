@@ -45,9 +45,13 @@ impl Faults {
     }
 }
 
-/// `{"errors":[{"code":"HTTP-503","title":"Service Unavailable"}]}`
+/// `{"errors":[{"code":"HTTP-503","title":"Service Unavailable"}]}` with `Retry-After`: the
+/// request was not acted on ([`crate::wire::UNAVAILABLE_WITH_RETRY_AFTER_NOT_APPLIED`]).
 pub fn unavailable() -> ApiError {
-    ApiError::new(Api::Generic, 503, "HTTP-503", "Service Unavailable")
+    ApiError::new(Api::Generic, 503, "HTTP-503", "Service Unavailable").header(
+        "retry-after",
+        crate::wire::FAULT_RETRY_AFTER_SECS.to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -247,7 +247,12 @@ pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     st.stats.requests += 1;
     if req.host_name == qseow::HOST {
         if faults.strike() {
-            return Ok(qseow::text(503, "Service Unavailable"));
+            let mut answer = qseow::text(503, "Service Unavailable");
+            answer.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(crate::wire::FAULT_RETRY_AFTER_SECS),
+            );
+            return Ok(answer);
         }
         return qseow::handle(req, st);
     }
