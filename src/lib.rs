@@ -4,6 +4,7 @@
 //! the crate except the pure rule language ([`policy`]) and the entry points the fuzz targets
 //! drive ([`fuzzing`]).
 
+mod callsite;
 pub mod cli;
 mod cloud;
 mod config;

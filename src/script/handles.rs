@@ -31,8 +31,9 @@ pub struct RegionHandle {
 pub trait ApiCalls {
     fn session(&self) -> &Session;
 
+    /// The call runs as part of this thread's unit of work (see [`crate::callsite`]).
     fn call<T>(&self, fut: impl Future<Output = cloud::Result<T>>) -> Fallible<T> {
-        lift(self.session().block_on(fut))
+        lift(self.session().block_on(crate::callsite::scoped(fut)))
     }
 
     /// A call answering one JSON value, as a Rhai value.
