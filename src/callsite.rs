@@ -100,7 +100,10 @@ mod tests {
             assert_eq!(p.unit(), "item-a");
             assert_eq!((p.next_mutation(), p.next_mutation()), (0, 1));
             p.rename("tenant globex");
-            assert_eq!((p.unit(), p.next_mutation()), ("tenant globex".to_string(), 0));
+            assert_eq!(
+                (p.unit(), p.next_mutation()),
+                ("tenant globex".to_string(), 0)
+            );
             in_unit("nested", || assert_eq!(current().unit(), "nested"));
             assert_eq!(current().unit(), "tenant globex");
         });
@@ -109,7 +112,9 @@ mod tests {
 
     #[test]
     fn the_place_travels_with_the_future() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let unit = in_unit("item-b", || rt.block_on(scoped(async { of_task().unit() })));
         assert_eq!(unit, "item-b");
         assert_eq!(rt.block_on(async { of_task().unit() }), "");

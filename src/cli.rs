@@ -47,6 +47,22 @@ struct Global {
     /// Stop a script after N Rhai operations (0 = unlimited)
     #[arg(long, global = true, value_name = "N")]
     max_operations: Option<u64>,
+    /// Record every change in FILE and do each exactly once across reruns [env: QOPS_JOURNAL]
+    #[arg(long, global = true, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Read from the services but change nothing: print the plan of every change instead
+    #[arg(long, global = true)]
+    dry_run: bool,
+    /// How results and plans print
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,9 +229,40 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     {
         session.use_sim_url(&url).map_err(Failure::Usage)?;
     }
+    let journal = cli.global.journal.clone().or_else(|| {
+        session
+            .env
+            .get(vars::JOURNAL)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(path) = journal {
+        let journal =
+            crate::journal::Journal::open(&path).map_err(|e| Failure::Usage(e.to_string()))?;
+        session.client_options.journal = Some(Arc::new(journal));
+    }
+    session.client_options.dry_run = cli.global.dry_run;
     let session = Arc::new(session);
     let engine = engine::build(&session, &limits);
-    match cli.command {
+    let result = run_command(cli.command, &session, engine, &limits);
+    print_plan(&session, cli.global.output);
+    result
+}
+
+/// Under `--dry-run`, the plan of every change the run would have made.
+fn print_plan(session: &Session, output: Output) {
+    if let Some(plan) = session.client().ok().and_then(|c| c.plan()) {
+        println!("{}", plan.render(output == Output::Json));
+    }
+}
+
+fn run_command(
+    command: Command,
+    session: &Arc<Session>,
+    engine: rhai::Engine,
+    limits: &engine::Limits,
+) -> Result<(), Failure> {
+    match command {
         Command::Run { file, args } => {
             let source = runner::Source::read(&file)?;
             let args: rhai::Map = args
@@ -241,7 +288,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             docs::docs(&engine, &resolver, name.as_deref(), markdown.as_deref())
         }
         Command::Definitions { dir } => docs::definitions(&engine, &dir),
-        Command::Repl => crate::repl::run(&session, engine, || engine::build(&session, &limits)),
+        Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
         Command::Sim(_) | Command::Test { .. } => unreachable!("handled above"),
     }
 }

@@ -20,6 +20,7 @@ pub mod vars {
     pub const API_KEY: &str = "QLIK_API_KEY";
     pub const SIM: &str = "QOPS_SIM";
     pub const PATH: &str = "QOPS_PATH";
+    pub const JOURNAL: &str = "QOPS_JOURNAL";
 }
 
 impl Env {

@@ -10,6 +10,7 @@ mod cloud;
 mod config;
 mod failure;
 pub mod fuzzing;
+mod journal;
 pub mod policy;
 mod qseow;
 mod regions;

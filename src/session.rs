@@ -3,7 +3,9 @@
 //! embedded simulator when `--sim` asked for one. Nothing here is built until first used, so
 //! `qops eval 1` starts in milliseconds.
 
-use crate::cloud::{self, endpoint::Routing, endpoint::SimRoute, Client, Credentials};
+use crate::cloud::{
+    self, endpoint::Routing, endpoint::SimRoute, Client, ClientOptions, Credentials,
+};
 use crate::config::{vars, Env};
 use crate::script::files::FileRoots;
 use crate::secret::Secret;
@@ -19,6 +21,8 @@ pub struct Session {
     pub env: Env,
     /// Where `read_json` & co. may touch files.
     pub file_roots: FileRoots,
+    /// The journal and dry-run settings of the run's client.
+    pub client_options: ClientOptions,
     routing: Routing,
     runtime: OnceLock<Runtime>,
     client: OnceLock<Client>,
@@ -59,6 +63,7 @@ impl Session {
         Session {
             env,
             file_roots: FileRoots::new(&[]),
+            client_options: ClientOptions::default(),
             routing: Routing::default(),
             runtime: OnceLock::new(),
             client: OnceLock::new(),
@@ -144,7 +149,7 @@ impl Session {
         if let Some(c) = self.client.get() {
             return Ok(c);
         }
-        let client = Client::new(self.routing.clone())?;
+        let client = Client::new(self.routing.clone(), self.client_options.clone())?;
         Ok(self.client.get_or_init(|| client))
     }
 

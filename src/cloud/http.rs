@@ -4,8 +4,12 @@
 //! retries live today and where dry-run and journaling will live.
 
 use super::auth::{ClientAuth, Credentials, Token, TokenCache};
+use super::budget::{Budgets, Tier};
 use super::endpoint::Routing;
 use super::error::{ApiError, Error, Result};
+use super::plan::Plan;
+use super::reconcile::{self, Natural};
+use crate::journal::{self, Journal, Known};
 use crate::secret::Secret;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER};
 use reqwest::{Method, Url};
@@ -25,6 +29,19 @@ struct Inner {
     routing: Routing,
     tokens: TokenCache,
     retry: RetryPolicy,
+    budgets: Budgets,
+    journal: Option<Arc<Journal>>,
+    /// Set by `--dry-run`: mutations are planned, not sent.
+    plan: Option<Plan>,
+}
+
+/// What a run asks of its client beyond routing.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// `--journal FILE`: every mutation exactly once across reruns.
+    pub journal: Option<Arc<Journal>>,
+    /// `--dry-run`: mutations recorded in a plan and answered with placeholders.
+    pub dry_run: bool,
 }
 
 /// How hard the client tries before reporting a failure.
@@ -84,12 +101,23 @@ pub struct Request {
     pub idempotent: bool,
     /// Whether the service's bearer goes with it (not for the token request itself).
     pub authenticated: bool,
+    /// Whether it may change something: not a GET, and not one of the POSTs that only read
+    /// (`.../actions/filter`, `.../actions/count`, the hybrid deployment service's test).
+    /// Mutations are planned under `--dry-run`, journaled and reconciled.
+    pub mutating: bool,
 }
 
 impl Request {
     pub fn new(method: Method, url: Url) -> Request {
+        let reads_only = url.path().ends_with("/actions/filter")
+            || url.path().ends_with("/actions/count")
+            || url
+                .path()
+                .ends_with(&format!("/{}", crate::wire::HDS_TEST_CONNECTION));
+        let reads = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) || reads_only;
         Request {
             idempotent: idempotent(&method),
+            mutating: !reads,
             method,
             url,
             body: None,
@@ -121,6 +149,30 @@ pub struct Response {
 }
 
 impl Response {
+    /// An answer made here, not received: replayed from the journal, adopted by
+    /// reconciliation, or a dry-run placeholder.
+    pub fn synthetic(status: u16, body: &Value, req: &Request) -> Response {
+        Response {
+            status,
+            headers: HeaderMap::new(),
+            bytes: if body.is_null() {
+                Vec::new()
+            } else {
+                body.to_string().into_bytes()
+            },
+            what: (req.method.clone(), shown(&req.url)),
+        }
+    }
+
+    fn replayed(status: u16, body: String, req: &Request) -> Response {
+        Response {
+            status,
+            headers: HeaderMap::new(),
+            bytes: body.into_bytes(),
+            what: (req.method.clone(), shown(&req.url)),
+        }
+    }
+
     /// The body as JSON (`null` when empty); an error naming the request when it is not JSON.
     pub fn json(&self) -> Result<Value> {
         decode(&self.what.0, &self.what.1, &self.bytes)
@@ -183,7 +235,7 @@ fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
 }
 
 impl Client {
-    pub fn new(routing: Routing) -> Result<Client> {
+    pub fn new(routing: Routing, options: ClientOptions) -> Result<Client> {
         let http = build(http_builder(&routing))?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -191,8 +243,16 @@ impl Client {
                 routing,
                 tokens: TokenCache::default(),
                 retry: RetryPolicy::default(),
+                budgets: Budgets::default(),
+                journal: options.journal,
+                plan: options.dry_run.then(Plan::default),
             }),
         })
+    }
+
+    /// The dry run's plan, when `--dry-run` is on.
+    pub fn plan(&self) -> Option<&Plan> {
+        self.inner.plan.as_ref()
     }
 
     pub fn routing(&self) -> &Routing {
@@ -225,13 +285,138 @@ impl Client {
         build(builder)
     }
 
-    /// The one way out for every request to Qlik Cloud and QSEoW. Follows same-origin
+    /// The one way out for every request to Qlik Cloud and QSEoW. Reads go straight to
+    /// [`Client::transmit`]. A mutation is planned under `--dry-run`; otherwise it gets a key
+    /// from its place in the run ([`crate::callsite`]); with a journal, a recorded outcome is
+    /// answered from it, an intent without an outcome is reconciled first, and intent and
+    /// outcome are on disk before the request leaves and before the answer is returned. A
+    /// create whose outcome is unknown (lost answer, 5xx) is looked up by its natural key and
+    /// adopted, or sent again when it does not exist ([`super::reconcile`]).
+    pub async fn send(&self, svc: &Service, req: Request) -> Result<Response> {
+        if let Some(plan) = &self.inner.plan {
+            if req.mutating {
+                return Ok(plan.record(svc, &req));
+            }
+            if Plan::is_planned(&req) {
+                return Ok(Plan::empty(&req));
+            }
+        }
+        if !req.mutating {
+            return self.transmit(svc, req).await;
+        }
+        let mut req = req;
+        let place = crate::callsite::of_task();
+        let (unit, ordinal) = (place.unit(), place.next_mutation());
+        let url = shown(&req.url);
+        let body = req
+            .body
+            .as_ref()
+            .map(|b| b.to_string().into_bytes())
+            .unwrap_or_default();
+        let key = journal::key(&unit, ordinal, req.method.as_str(), &url, &body);
+        let journal = self.inner.journal.clone();
+        // Without a journal a chosen name must differ between runs; with one, it must not.
+        let seed = match &journal {
+            Some(_) => key.clone(),
+            None => format!("{key}{}", fastrand::u64(..)),
+        };
+        let natural = reconcile::natural(svc, &mut req, &seed);
+        let Some(journal) = journal else {
+            return self.send_once(svc, req, natural.as_ref()).await;
+        };
+        let record = |kind| journal::record(kind, &key, &unit, ordinal, req.method.as_str(), &url);
+        match journal.known(&key) {
+            Known::Done { status, body } => {
+                tracing::info!(target: "qops::http", "{} {url}: answered from the journal", req.method);
+                return Ok(Response::replayed(status, body, &req));
+            }
+            Known::Pending => {
+                if let Some(found) = self.adopt(svc, &req, natural.as_ref()).await? {
+                    let mut done = record(journal::Kind::Outcome);
+                    done.status = Some(found.status);
+                    done.body = Some(String::from_utf8_lossy(&found.bytes).into_owned());
+                    done.via = Some("reconciled".into());
+                    journal.append(done).await.map_err(journal_error)?;
+                    return Ok(found);
+                }
+            }
+            Known::New => {}
+        }
+        journal
+            .append(record(journal::Kind::Intent))
+            .await
+            .map_err(journal_error)?;
+        let result = self.send_once(svc, req.clone(), natural.as_ref()).await;
+        let finished = match &result {
+            Ok(resp) => {
+                let mut done = record(journal::Kind::Outcome);
+                done.status = Some(resp.status);
+                done.body = Some(String::from_utf8_lossy(&resp.bytes).into_owned());
+                Some(done)
+            }
+            Err(Error::Api(e)) if e.status < 500 => {
+                let mut failed = record(journal::Kind::Failed);
+                failed.status = Some(e.status);
+                Some(failed)
+            }
+            Err(_) => None,
+        };
+        if let Some(rec) = finished {
+            journal.append(rec).await.map_err(journal_error)?;
+        }
+        result
+    }
+
+    /// Sends a mutation; when its outcome is unknown, adopts what it made, or sends it once
+    /// more when nothing was made.
+    async fn send_once(
+        &self,
+        svc: &Service,
+        req: Request,
+        natural: Option<&Natural>,
+    ) -> Result<Response> {
+        let mut tries = 0;
+        loop {
+            let err = match self.transmit(svc, req.clone()).await {
+                Err(e) if natural.is_some() && reconcile::outcome_unknown(&e) => e,
+                other => return other,
+            };
+            tracing::warn!("{err}; looking up what the request may have made");
+            if let Some(found) = self.adopt(svc, &req, natural).await? {
+                return Ok(found);
+            }
+            tries += 1;
+            if tries > self.inner.retry.transient {
+                return Err(err);
+            }
+            tokio::time::sleep(backoff(tries)).await;
+        }
+    }
+
+    /// The object a mutation made, found by its natural key, when it exists.
+    async fn adopt(
+        &self,
+        svc: &Service,
+        req: &Request,
+        natural: Option<&Natural>,
+    ) -> Result<Option<Response>> {
+        let Some(natural) = natural else {
+            return Ok(None);
+        };
+        let found = self.find(svc, natural, req).await?;
+        if found.is_some() {
+            tracing::info!(target: "qops::http", "{} {}: adopted what an earlier attempt made", req.method, shown(&req.url));
+        }
+        Ok(found)
+    }
+
+    /// One request on the wire, with the transport's rules. Follows same-origin
     /// redirects with the bearer (never across origins), refreshes a rejected token once,
     /// waits out 429s and 503s that carry `Retry-After` (the server says it did not act:
     /// [`crate::wire::UNAVAILABLE_WITH_RETRY_AFTER_NOT_APPLIED`]), retries idempotent requests
     /// on 500/502/503/504 and lost connections with jittered exponential back-off, and retries
     /// any request whose connection was never made. Dry-run and journaling belong here.
-    pub async fn send(&self, svc: &Service, req: Request) -> Result<Response> {
+    pub(crate) async fn transmit(&self, svc: &Service, req: Request) -> Result<Response> {
         let retry = &self.inner.retry;
         let (mut method, mut url, mut body) = (req.method, req.url, req.body);
         let mut headers = req.headers;
@@ -243,6 +428,12 @@ impl Client {
             } else {
                 None
             };
+            let tier = Tier::of(&method, url.path());
+            let identity = svc.creds.cache_key();
+            self.inner
+                .budgets
+                .admit(&origin(&url), &identity, tier)
+                .await;
             let raw = match self
                 .exchange(svc, &method, &url, &headers, body.as_ref(), bearer.as_ref())
                 .await
@@ -336,7 +527,14 @@ impl Client {
                         wait.as_secs_f64(),
                         retry.rate_limited
                     );
-                    tokio::time::sleep(wait).await;
+                    if raw.status == 429 {
+                        // Qlik holds the whole tier: so do we, for every request of this run.
+                        self.inner
+                            .budgets
+                            .pause(&origin(&url), &identity, tier, wait);
+                    } else {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
                 500 | 502..=504 if req.idempotent && transients < retry.transient => {
                     transients += 1;
@@ -479,6 +677,7 @@ impl Client {
         let mut req = Request::new(Method::POST, url.clone()).json(body);
         req.idempotent = true;
         req.authenticated = false;
+        req.mutating = false;
         let answer = Box::pin(self.send(svc, req)).await?.json()?;
         let access = answer
             .get("access_token")
@@ -580,6 +779,10 @@ impl Client {
             body,
         })
     }
+}
+
+fn journal_error(e: journal::JournalError) -> Error {
+    Error::Usage(e.to_string())
 }
 
 fn api_error(method: &Method, url: &Url, raw: &Raw) -> Error {

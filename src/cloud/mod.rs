@@ -3,6 +3,7 @@
 
 mod apikeys;
 pub mod auth;
+mod budget;
 pub mod endpoint;
 pub mod error;
 mod groups;
@@ -12,7 +13,9 @@ mod items;
 pub mod jwt;
 mod licenses;
 mod oauth_clients;
+pub mod plan;
 mod raw;
+mod reconcile;
 mod register;
 mod roles;
 mod spaces;
@@ -21,7 +24,7 @@ mod users;
 
 pub use auth::{ClientAuth, Credentials, Impersonation};
 pub use error::{Error, Result};
-pub use http::{Client, Request, Service};
+pub use http::{Client, ClientOptions, Request, Service};
 
 use crate::regions::Region;
 

@@ -20,6 +20,17 @@ fn sleep(session: &Session, secs: FLOAT) -> Fallible<()> {
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
+    native!(engine, "journal_key", ["key: &str", "()"],
+        "Names the current unit of work (the script's top level, or the current `parallel` item) for
+        the journal: the mutations that follow are keyed under `key` and counted from zero, so a
+        rerun finds them even when the order of items changed (e.g. `journal_key(customer.name)`).",
+        |key: &str| -> Fallible<()> {
+            if key.is_empty() {
+                return fail("journal_key needs a non-empty key");
+            }
+            crate::callsite::current().rename(key);
+            Ok(())
+        });
     let s = session.clone();
     native!(engine, "env", ["name: &str", "String"],
         "An environment variable (also from `.env`, and the simulator's under `--sim`); an error if unset.",
