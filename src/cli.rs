@@ -2,6 +2,7 @@
 
 use crate::config::{vars, Env};
 use crate::failure::Failure;
+use crate::script::files::FileRoots;
 use crate::script::modules::Resolver;
 use crate::script::{docs, engine, runner};
 use crate::session::Session;
@@ -189,18 +190,24 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     if let Command::Sim(args) = cli.command {
         return serve_sim(args);
     }
-    let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
+    let roots = FileRoots::allowing(&cli.global.allow_paths).map_err(Failure::Usage)?;
     let mut limits = engine::Limits::default();
     if let Some(n) = cli.global.max_operations {
         limits.max_operations = n;
     }
     if let Command::Test { paths, filter } = &cli.command {
-        return crate::script::testing::run(&env, &limits, &or_here(paths), filter.as_deref());
+        if cli.global.env_file.is_some() {
+            return Err(Failure::Usage(format!(
+                "qops test reads no --env-file: tests see their simulator's variables and {}* only",
+                vars::TEST_PREFIX
+            )));
+        }
+        let paths = or_here(paths);
+        return crate::script::testing::run(&roots, &limits, &paths, filter.as_deref());
     }
+    let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
     let mut session = Session::new(env);
-    if !cli.global.allow_paths.is_empty() {
-        session.file_roots = crate::script::files::FileRoots::new(&cli.global.allow_paths);
-    }
+    session.file_roots = roots;
     if cli.global.sim {
         session
             .start_embedded_sim(SimOptions::default())

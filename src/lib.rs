@@ -8,6 +8,7 @@ pub mod cli;
 mod cloud;
 mod config;
 mod failure;
+mod files;
 pub mod fuzzing;
 pub mod policy;
 mod qseow;
