@@ -119,6 +119,10 @@ struct SimArgs {
     /// Seed for ids, names and faults
     #[arg(long, default_value_t = 1, value_name = "N")]
     seed: u64,
+    /// Serve other machines: required to listen on a non-loopback address; /_sim/* then needs
+    /// `Authorization: Bearer <admin_token>` (printed on the ready line)
+    #[arg(long)]
+    public: bool,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -263,6 +267,14 @@ fn or_here(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn serve_sim(args: SimArgs) -> Result<(), Failure> {
+    if !args.listen.ip().is_loopback() && !args.public {
+        return Err(Failure::Usage(format!(
+            "refusing to serve the simulator on {}, beyond this machine: its tenants accept \
+             its published credentials; pass --public to do it anyway (/_sim/* then needs the \
+             admin token of the ready line)",
+            args.listen
+        )));
+    }
     let opts = SimOptions {
         listen: args.listen,
         latency_ms: args.latency,
@@ -270,6 +282,7 @@ fn serve_sim(args: SimArgs) -> Result<(), Failure> {
         time_scale: args.time_scale,
         faults: args.faults,
         seed: args.seed,
+        public: args.public,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,5 +11,7 @@ mod multicloud;
 mod onboarding;
 mod paging;
 mod repl;
+mod safety_files;
+mod safety_sandbox;
 mod tokens;
 mod tutorial;

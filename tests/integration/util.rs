@@ -17,6 +17,8 @@ pub struct Sim {
     pub url: String,
     pub addr: SocketAddr,
     pub env: BTreeMap<String, String>,
+    /// The whole ready line.
+    pub ready: Value,
 }
 
 impl Sim {
@@ -48,6 +50,7 @@ impl Sim {
             url,
             addr,
             env,
+            ready,
         }
     }
 
@@ -192,6 +195,31 @@ impl Run {
         self
     }
 
+    /// Runs `cmd`, killing it and failing the test if it has not ended within `limit` (a
+    /// command that blocks, on a FIFO say, must not hang the suite).
+    #[track_caller]
+    pub fn within(cmd: &mut Command, limit: Duration) -> Run {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn qops");
+        let start = std::time::Instant::now();
+        while child.try_wait().expect("wait for qops").is_none() {
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let out = child.wait_with_output().expect("collect qops");
+                panic!(
+                    "still running after {limit:?}: {cmd:?}\nstderr:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Run::from(child.wait_with_output().expect("collect qops"))
+    }
+
     /// The stdout line that starts with `prefix`, without the prefix.
     #[track_caller]
     pub fn line(&self, prefix: &str) -> String {
@@ -211,14 +239,26 @@ impl Run {
 
 static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// A fresh file under the system temp dir.
-pub fn temp_file(name: &str, text: &str) -> PathBuf {
+/// A fresh directory under the system temp dir, its real path.
+fn fresh_dir() -> PathBuf {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("qops-test-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    dir.canonicalize().unwrap()
+}
+
+/// A fresh file under the system temp dir.
+pub fn temp_file(name: &str, text: &str) -> PathBuf {
+    let path = fresh_dir().join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// A fresh empty directory `name`, alone in a fresh directory of its own.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = fresh_dir().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    dir
 }
 
 pub fn repo_path(rel: &str) -> PathBuf {
