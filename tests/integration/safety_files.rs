@@ -3,17 +3,6 @@
 
 use crate::util::*;
 use std::path::Path;
-use std::time::Duration;
-
-/// Long enough for a slow machine, short enough that a blocked read fails the test quickly.
-const LIMIT: Duration = Duration::from_secs(20);
-
-/// `qops ARGS` in the working directory `dir`, with no Qlik variables.
-fn qops_in(dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = qops_cmd();
-    cmd.current_dir(dir).args(args);
-    Run::within(&mut cmd, LIMIT)
-}
 
 /// The names in `dir`, sorted.
 fn entries(dir: &Path) -> Vec<String> {
@@ -40,6 +29,7 @@ fn write_json_refuses_a_directory_and_writes_nothing_beside_or_above_it() {
         let run = qops_in(
             &work,
             &["eval", &format!(r#"write_json("{target}", #{{a: 1}})"#)],
+            &[],
         );
         run.fails_with(1);
         assert!(run.stderr.contains("directory"), "{target}: {}", run.stderr);
@@ -54,7 +44,7 @@ fn write_json_refuses_a_symlink_at_the_target_and_leaves_no_temp_file() {
     let work = temp_dir("work");
     std::fs::write(work.join("real.json"), "keep\n").unwrap();
     std::os::unix::fs::symlink(work.join("real.json"), work.join("out.json")).unwrap();
-    let run = qops_in(&work, &["eval", r#"write_json("out.json", #{a: 1})"#]);
+    let run = qops_in(&work, &["eval", r#"write_json("out.json", #{a: 1})"#], &[]);
     run.fails_with(1);
     assert!(
         run.stderr.contains("out.json: is a symbolic link"),
@@ -72,11 +62,12 @@ fn write_json_refuses_a_symlink_at_the_target_and_leaves_no_temp_file() {
             "eval",
             r#"write_json("new.json", [1, 2]); read_json("new.json").len()"#,
         ],
+        &[],
     );
     run.ok();
     assert_eq!(run.stdout.trim(), "2");
     assert_eq!(entries(&work), ["new.json", "out.json", "real.json"]);
-    assert!(entries(work.parent().unwrap()) == ["work"]);
+    assert_eq!(entries(work.parent().unwrap()), ["work"]);
 }
 
 #[test]
@@ -94,16 +85,16 @@ fn a_fifo_is_refused_as_a_script_module_data_file_or_key_without_blocking() {
             run.stderr
         );
     };
-    let run = qops_in(&work, &["run", "pipe.rhai"]);
+    let run = qops_in(&work, &["run", "pipe.rhai"], &[]);
     run.fails_with(2);
     fifo_named(&run, "pipe.rhai");
-    let run = qops_in(&work, &["check", "main.rhai"]);
+    let run = qops_in(&work, &["check", "main.rhai"], &[]);
     run.fails_with(2);
     fifo_named(&run, "pipe.rhai");
-    let run = qops_in(&work, &["run", "main.rhai"]);
+    let run = qops_in(&work, &["run", "main.rhai"], &[]);
     run.fails_with(1);
     fifo_named(&run, "pipe.rhai");
-    let run = qops_in(&work, &["eval", "--env-file", "pipe", "1"]);
+    let run = qops_in(&work, &["eval", "--env-file", "pipe", "1"], &[]);
     run.fails_with(2);
     fifo_named(&run, "pipe");
     for script in [
@@ -112,7 +103,7 @@ fn a_fifo_is_refused_as_a_script_module_data_file_or_key_without_blocking() {
         r#"public_jwk("pipe")"#,
         r#"qseow("https://qseow.qlik.localhost", #{cert: "pipe", key: "pipe"})"#,
     ] {
-        let run = qops_in(&work, &["eval", script]);
+        let run = qops_in(&work, &["eval", script], &[]);
         run.fails_with(1);
         fifo_named(&run, "pipe");
     }
@@ -127,10 +118,10 @@ fn an_oversized_script_or_data_file_is_refused_with_its_size() {
         file.set_len(size).unwrap();
     }
     let said = |path: &str| format!("{path}: file is {size} bytes, the limit is 64 MiB");
-    let run = qops_in(&work, &["run", "big.rhai"]);
+    let run = qops_in(&work, &["run", "big.rhai"], &[]);
     run.fails_with(2);
     assert!(run.stderr.contains(&said("big.rhai")), "{}", run.stderr);
-    let run = qops_in(&work, &["eval", r#"read_json("big.json")"#]);
+    let run = qops_in(&work, &["eval", r#"read_json("big.json")"#], &[]);
     run.fails_with(1);
     assert!(run.stderr.contains(&said("big.json")), "{}", run.stderr);
 }
@@ -142,6 +133,7 @@ fn a_missing_allow_path_directory_is_an_error_at_start_up() {
     let run = qops_in(
         &work,
         &["eval", "1", "--allow-path", missing.to_str().unwrap()],
+        &[],
     );
     run.fails_with(2);
     assert!(
@@ -154,6 +146,7 @@ fn a_missing_allow_path_directory_is_an_error_at_start_up() {
     let run = qops_in(
         &work,
         &["eval", "1", "--allow-path", file.to_str().unwrap()],
+        &[],
     );
     run.fails_with(2);
     assert!(run.stderr.contains("not a directory"), "{}", run.stderr);
@@ -171,7 +164,7 @@ fn key_paths_are_confined_like_every_other_file() {
         format!(r#"region("us", #{{client_id: "c", private_key: "{rsa}"}})"#),
         format!(r#"qseow("https://qseow.qlik.localhost", #{{cert: "{rsa}", key: "{rsa}"}})"#),
     ] {
-        let run = qops_in(&work, &["eval", &script]);
+        let run = qops_in(&work, &["eval", &script], &[]);
         run.fails_with(1);
         assert!(
             run.stderr
@@ -188,6 +181,7 @@ fn key_paths_are_confined_like_every_other_file() {
             "--allow-path",
             fixtures.to_str().unwrap(),
         ],
+        &[],
     );
     allowed.ok();
     assert_eq!(allowed.stdout.trim(), "k1");

@@ -146,6 +146,16 @@ impl Drop for Sim {
     }
 }
 
+/// How long a `qops` command may take before the test fails rather than hang.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// `qops ARGS` run in `cwd` with a clean environment plus `vars`.
+pub fn qops_in(cwd: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut cmd = qops_cmd();
+    cmd.current_dir(cwd).args(args).envs(vars.iter().copied());
+    Run::within(&mut cmd, LIMIT)
+}
+
 /// The binary with a clean environment: no Qlik variables, no user .env, no history leaks.
 pub fn qops_cmd() -> Command {
     let mut cmd = Command::new(BIN);
@@ -205,19 +215,27 @@ impl Run {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn qops");
+        // Drained meanwhile, so a chatty child never blocks on a full pipe.
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
         let start = std::time::Instant::now();
-        while child.try_wait().expect("wait for qops").is_none() {
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for qops") {
+                break status;
+            }
             if start.elapsed() > limit {
                 let _ = child.kill();
-                let out = child.wait_with_output().expect("collect qops");
-                panic!(
-                    "still running after {limit:?}: {cmd:?}\nstderr:\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                let _ = child.wait();
+                let stderr = stderr.join().unwrap_or_default();
+                panic!("still running after {limit:?}: {cmd:?}\nstderr:\n{stderr}");
             }
             std::thread::sleep(Duration::from_millis(20));
+        };
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
         }
-        Run::from(child.wait_with_output().expect("collect qops"))
     }
 
     /// The stdout line that starts with `prefix`, without the prefix.
@@ -235,6 +253,17 @@ impl Run {
             .trim()
             .to_string()
     }
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
 }
 
 static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
