@@ -98,8 +98,8 @@ fn tokens(source: &str) -> Vec<Token<'_>> {
             i += 1;
         } else if rest.starts_with("//") {
             i += rest.find('\n').unwrap_or(rest.len());
-        } else if rest.starts_with("/*") {
-            i += rest[2..].find("*/").map_or(rest.len(), |end| end + 4);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            i += comment.find("*/").map_or(rest.len(), |end| end + 4);
         } else if matches!(c, b'"' | b'`' | b'\'') {
             let end = closing_quote(bytes, i);
             out.push(Token::Str(&source[i + 1..end], i + 1..end));
