@@ -2,6 +2,7 @@
 
 use crate::config::{vars, Env};
 use crate::failure::Failure;
+use crate::script::files::FileRoots;
 use crate::script::modules::Resolver;
 use crate::script::{docs, engine, runner};
 use crate::session::Session;
@@ -134,6 +135,10 @@ struct SimArgs {
     /// Seed for ids, names and faults
     #[arg(long, default_value_t = 1, value_name = "N")]
     seed: u64,
+    /// Serve other machines: required to listen on a non-loopback address; /_sim/* then needs
+    /// `Authorization: Bearer <admin_token>` (printed on the ready line)
+    #[arg(long)]
+    public: bool,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -205,18 +210,24 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     if let Command::Sim(args) = cli.command {
         return serve_sim(args);
     }
-    let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
+    let roots = FileRoots::allowing(&cli.global.allow_paths).map_err(Failure::Usage)?;
     let mut limits = engine::Limits::default();
     if let Some(n) = cli.global.max_operations {
         limits.max_operations = n;
     }
     if let Command::Test { paths, filter } = &cli.command {
-        return crate::script::testing::run(&env, &limits, &or_here(paths), filter.as_deref());
+        if cli.global.env_file.is_some() {
+            return Err(Failure::Usage(format!(
+                "qops test reads no --env-file: tests see their simulator's variables and {}* only",
+                vars::TEST_PREFIX
+            )));
+        }
+        let paths = or_here(paths);
+        return crate::script::testing::run(&roots, &limits, &paths, filter.as_deref());
     }
+    let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
     let mut session = Session::new(env);
-    if !cli.global.allow_paths.is_empty() {
-        session.file_roots = crate::script::files::FileRoots::new(&cli.global.allow_paths);
-    }
+    session.file_roots = roots;
     if cli.global.sim {
         session
             .start_embedded_sim(SimOptions::default())
@@ -303,6 +314,14 @@ fn or_here(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn serve_sim(args: SimArgs) -> Result<(), Failure> {
+    if !args.listen.ip().is_loopback() && !args.public {
+        return Err(Failure::Usage(format!(
+            "refusing to serve the simulator on {}, beyond this machine: its tenants accept \
+             its published credentials; pass --public to do it anyway (/_sim/* then needs the \
+             admin token of the ready line)",
+            args.listen
+        )));
+    }
     let opts = SimOptions {
         listen: args.listen,
         latency_ms: args.latency,
@@ -310,6 +329,7 @@ fn serve_sim(args: SimArgs) -> Result<(), Failure> {
         time_scale: args.time_scale,
         faults: args.faults,
         seed: args.seed,
+        public: args.public,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,16 +1,25 @@
 //! Where settings come from: flags > environment > `.env` file, and the simulator's variables
 //! above all of them when `--sim` starts one.
 
+mod dotenv;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The environment a run sees. Never mutates the process environment (threads are running).
+///
+/// An open Env (a run, the REPL) sees the overlay, then the process environment, then `.env`.
+/// A sealed Env (each `qops test`) never consults the process environment or `.env`: it sees
+/// the overlay, then only the variables it was given.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     /// Set by `--sim` from the embedded simulator's ready line: wins over everything.
     overlay: BTreeMap<String, String>,
-    /// Read from the `.env` file: loses to the real environment.
-    file: BTreeMap<String, String>,
+    /// Whether the process environment is consulted (never in a sealed Env).
+    process: bool,
+    /// What the process environment falls back to: the `.env` file, or in a sealed Env the
+    /// variables passed to it.
+    base: BTreeMap<String, String>,
 }
 
 /// The variables the product reads (contract in `shared/design.md`).
@@ -21,30 +30,47 @@ pub mod vars {
     pub const SIM: &str = "QOPS_SIM";
     pub const PATH: &str = "QOPS_PATH";
     pub const JOURNAL: &str = "QOPS_JOURNAL";
+    /// Variables with this prefix are the only ones `qops test` passes on to tests.
+    pub const TEST_PREFIX: &str = "QOPS_TEST_";
 }
 
 impl Env {
-    /// Reads `path` (an explicit `--env-file` must exist; the default `.env` may be absent).
+    /// The process environment over `path` (an explicit `--env-file` must exist; the default
+    /// `.env` may be absent). A malformed file is reported by line and key, never by value.
     pub fn load(path: Option<&Path>) -> Result<Env, String> {
         let (path, required) = match path {
-            Some(p) => (p.to_path_buf(), true),
-            None => (Path::new(".env").to_path_buf(), false),
+            Some(p) => (p, true),
+            None => (Path::new(".env"), false),
         };
-        let mut file = BTreeMap::new();
-        match dotenvy::from_path_iter(&path) {
-            Ok(iter) => {
-                for item in iter {
-                    let (k, v) = item.map_err(|e| format!("{}: {e}", path.display()))?;
-                    file.insert(k, v);
-                }
-            }
-            Err(e) if !required && e.not_found() => {}
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        }
+        let text = match crate::files::read_text_if_exists(path)? {
+            Some(text) => text,
+            None if required => return Err(format!("{}: no such file", path.display())),
+            None => String::new(),
+        };
+        let base = dotenv::parse(&text)
+            .map_err(|problem| problem.describe(&path.display().to_string()))?;
         Ok(Env {
             overlay: BTreeMap::new(),
-            file,
+            process: true,
+            base: base.into_iter().collect(),
         })
+    }
+
+    /// A sealed Env holding only `vars`.
+    pub fn sealed(vars: impl IntoIterator<Item = (String, String)>) -> Env {
+        Env {
+            overlay: BTreeMap::new(),
+            process: false,
+            base: vars.into_iter().collect(),
+        }
+    }
+
+    /// What `qops test` gives each test before its simulator's variables: a sealed Env with
+    /// the caller's `QOPS_TEST_*` variables, and `QOPS_PATH` so imports resolve as in `check`.
+    pub fn for_tests() -> Env {
+        Env::sealed(
+            std::env::vars().filter(|(k, _)| k.starts_with(vars::TEST_PREFIX) || k == vars::PATH),
+        )
     }
 
     /// Values that win over the real environment (the embedded simulator's).
@@ -56,10 +82,12 @@ impl Env {
         if let Some(v) = self.overlay.get(name) {
             return Some(v.clone());
         }
-        match std::env::var(name) {
-            Ok(v) => Some(v),
-            Err(_) => self.file.get(name).cloned(),
+        if self.process {
+            if let Ok(v) = std::env::var(name) {
+                return Some(v);
+            }
         }
+        self.base.get(name).cloned()
     }
 
     /// A variable that must be set and non-empty.
@@ -77,9 +105,12 @@ mod tests {
 
     #[test]
     fn overlay_wins_then_process_then_file() {
-        let mut env = Env::default();
-        env.file.insert("QOPS_TEST_A".into(), "file".into());
-        env.file.insert("PATH".into(), "file".into());
+        let mut env = Env {
+            process: true,
+            ..Env::default()
+        };
+        env.base.insert("QOPS_TEST_A".into(), "file".into());
+        env.base.insert("PATH".into(), "file".into());
         assert_eq!(env.get("QOPS_TEST_A").as_deref(), Some("file"));
         assert_ne!(env.get("PATH").as_deref(), Some("file"));
         env.overlay([("PATH".to_string(), "sim".to_string())]);
@@ -88,5 +119,20 @@ mod tests {
             .require("QOPS_TEST_UNSET")
             .unwrap_err()
             .contains("QOPS_TEST_UNSET"));
+    }
+
+    #[test]
+    fn a_sealed_env_never_sees_the_process_environment() {
+        assert!(std::env::var_os("PATH").is_some());
+        let mut env = Env::sealed([("QOPS_TEST_A".to_string(), "given".to_string())]);
+        assert_eq!(env.get("PATH"), None);
+        assert_eq!(env.get("QOPS_TEST_A").as_deref(), Some("given"));
+        env.overlay([("QLIK_TENANT".to_string(), "sim".to_string())]);
+        assert_eq!(env.get("QLIK_TENANT").as_deref(), Some("sim"));
+        assert_eq!(Env::default().get("PATH"), None);
+        assert!(Env::for_tests()
+            .base
+            .keys()
+            .all(|k| k.starts_with(vars::TEST_PREFIX) || k == vars::PATH));
     }
 }

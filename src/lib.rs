@@ -9,6 +9,7 @@ pub mod cli;
 mod cloud;
 mod config;
 mod failure;
+mod files;
 pub mod fuzzing;
 mod journal;
 pub mod policy;

@@ -2,6 +2,8 @@
 //! lines holding a secret the session knows, or spelling out credentials.
 
 use crate::config::vars;
+use crate::script::redact;
+use crate::secret::is_secret_name;
 use crate::session::Session;
 use rhai::{Dynamic, Scope};
 use std::path::PathBuf;
@@ -32,27 +34,13 @@ pub fn known_secrets(session: &Session, scope: &Scope) -> Vec<String> {
     found
 }
 
-fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace(['_', '-'], "");
-    [
-        "secret",
-        "token",
-        "apikey",
-        "password",
-        "privatekey",
-        "base64encoded",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
-}
-
 fn secrets_in(value: &Dynamic, depth: usize, out: &mut Vec<String>) {
     if depth == 0 {
         return;
     }
     if let Some(map) = value.read_lock::<rhai::Map>() {
         for (k, v) in map.iter() {
-            if is_secret_key(k) && v.is_string() {
+            if is_secret_name(k) && v.is_string() {
                 out.push(v.to_string());
             } else {
                 secrets_in(v, depth - 1, out);
@@ -65,23 +53,11 @@ fn secrets_in(value: &Dynamic, depth: usize, out: &mut Vec<String>) {
     }
 }
 
-/// Whether `input` may go to the history file.
+/// Whether `input` may go to the history file: not when it holds a secret the session knows,
+/// names something secret-looking (`let token = ..`, `#{clientSecret: ..}`) or holds a
+/// credential (a JWT, `Bearer ...`), even one we do not know.
 pub fn may_keep(input: &str, secrets: &[String]) -> bool {
-    !secrets.iter().any(|s| input.contains(s.as_str())) && !mentions_secret(input)
-}
-
-/// Lines that spell out credentials stay out of history even when we do not know the value.
-fn mentions_secret(input: &str) -> bool {
-    let lower = input.to_ascii_lowercase();
-    [
-        "client_secret",
-        "api_key",
-        "apikey",
-        "password",
-        "private_key",
-    ]
-    .iter()
-    .any(|k| lower.contains(k))
+    !secrets.iter().any(|s| input.contains(s.as_str())) && !redact::mentions_secret(input)
 }
 
 #[cfg(test)]
@@ -102,5 +78,23 @@ mod tests {
         assert!(!may_keep("let x = \"s3cr3t-value\";", &secrets));
         assert!(!may_keep("tenant(h, #{client_secret: s})", &secrets));
         assert!(may_keep("c.clientName", &secrets));
+    }
+
+    #[test]
+    fn credential_lines_stay_out_even_when_the_value_is_unknown() {
+        for input in [
+            r#"let c = #{clientSecret: "abc"}"#,
+            r#"let token = "abc""#,
+            r#"#{password: p}"#,
+            r#"let headers = #{Authorization: h}"#,
+            r#"let key = #{api_key: "abc"}"#,
+            r#"let k = #{apiKey: "abc"}"#,
+            r#"let pk = #{private_key: "key.pem"}"#,
+            r#"t.get("/x", #{h: "Bearer abcdef123456"})"#,
+            r#"let j = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln""#,
+        ] {
+            assert!(!may_keep(input, &[]), "{input}");
+        }
+        assert!(may_keep("t.users().len()", &[]));
     }
 }

@@ -195,9 +195,9 @@ impl Repl<'_> {
             ":help" | ":h" => self.help(arg),
             ":vars" => self.vars(),
             ":load" if arg.is_empty() => eprintln!(":load needs a file"),
-            ":load" => match std::fs::read_to_string(arg) {
+            ":load" => match crate::files::read_text_file(std::path::Path::new(arg)) {
                 Ok(text) => self.eval(arg, &text),
-                Err(e) => eprintln!("error: {arg}: {e}"),
+                Err(e) => eprintln!("error: {e}"),
             },
             ":reset" => {
                 self.engine = (self.make_engine)();

@@ -231,7 +231,10 @@ pub fn library(
     resolver: &Resolver,
     path: &str,
 ) -> Option<Result<Library, Failure>> {
-    let (source, text) = resolver.locate(None, path)?;
+    let (source, text) = match resolver.locate(None, path).transpose()? {
+        Ok(found) => found,
+        Err(message) => return Some(Err(Failure::Usage(message))),
+    };
     Some(match engine.compile(&text) {
         Ok(ast) => Ok(Library {
             name: path.trim_end_matches(".rhai").to_string(),

@@ -1,65 +1,12 @@
 //! `read_json`, `write_json`, `read_csv`: local files for inventories and bulk input, confined to
-//! the working directory tree unless `--allow-path DIR` widens it.
+//! the working directory tree unless `--allow-path DIR` widens it (the rules: [`crate::files`]).
 
 use super::convert::{to_dynamic, to_json};
 use super::native::{fail, native, Fallible};
+pub use crate::files::FileRoots;
 use crate::session::Session;
 use rhai::{Array, Dynamic, Engine, Map};
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The directories scripts may read and write under.
-#[derive(Debug, Clone)]
-pub struct FileRoots(Vec<PathBuf>);
-
-impl FileRoots {
-    /// The working directory and any `--allow-path` directories.
-    pub fn new(extra: &[PathBuf]) -> FileRoots {
-        let mut roots: Vec<PathBuf> = std::env::current_dir().into_iter().collect();
-        roots.extend(extra.iter().cloned());
-        FileRoots(
-            roots
-                .into_iter()
-                .filter_map(|r| r.canonicalize().ok())
-                .collect(),
-        )
-    }
-
-    /// The real path of `path` (relative to the working directory) if it lies under a root.
-    /// A file that does not exist yet is judged by its directory.
-    pub fn confine(&self, path: &str) -> Result<PathBuf, String> {
-        let given = Path::new(path);
-        let real = match given.canonicalize() {
-            Ok(p) => p,
-            Err(_) => {
-                let parent = given
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let name = given
-                    .file_name()
-                    .ok_or_else(|| format!("{path}: not a file path"))?;
-                parent
-                    .canonicalize()
-                    .map_err(|e| format!("{}: {e}", parent.display()))?
-                    .join(name)
-            }
-        };
-        if self.0.iter().any(|root| real.starts_with(root)) {
-            Ok(real)
-        } else {
-            Err(format!(
-                "{path} is outside the working directory; allow it with --allow-path DIR"
-            ))
-        }
-    }
-}
-
-fn read_text(roots: &FileRoots, path: &str) -> Fallible<String> {
-    let real = roots.confine(path).or_else(fail)?;
-    std::fs::read_to_string(&real).or_else(|e| fail(format!("{path}: {e}")))
-}
 
 fn json_value(path: &str, text: &str) -> Fallible<Dynamic> {
     match serde_json::from_str(text) {
@@ -70,22 +17,6 @@ fn json_value(path: &str, text: &str) -> Fallible<Dynamic> {
             e.column()
         )),
     }
-}
-
-/// Writes through a temporary file and a rename, so a crash never leaves half a file; the file
-/// is readable by its owner only (inventories may hold credentials).
-fn write_atomically(real: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = real.with_extension(format!("tmp{}", std::process::id()));
-    {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, real)
 }
 
 /// Parses CSV (RFC 4180: quoted fields, doubled quotes, line breaks inside quotes).
@@ -138,17 +69,18 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         "read_json",
         ["path: &str", "Dynamic"],
         "Reads a JSON file (under the working directory unless --allow-path widens it).",
-        move |path: &str| -> Fallible<Dynamic> { json_value(path, &read_text(&roots, path)?) }
+        move |path: &str| -> Fallible<Dynamic> {
+            json_value(path, &roots.read_text(path).or_else(fail)?)
+        }
     );
     let roots = session.file_roots.clone();
     native!(engine, "read_json", ["path: &str", "default: Dynamic", "Dynamic"],
         "Reads a JSON file, or returns `default` when the file does not exist (other errors still throw).",
         move |path: &str, default: Dynamic| -> Fallible<Dynamic> {
-            let real = roots.confine(path).or_else(fail)?;
-            if !real.exists() {
-                return Ok(default);
+            match roots.read_text_if_exists(path).or_else(fail)? {
+                Some(text) => json_value(path, &text),
+                None => Ok(default),
             }
-            json_value(path, &std::fs::read_to_string(&real).or_else(|e| fail(format!("{path}: {e}")))?)
         });
     let roots = session.file_roots.clone();
     native!(
@@ -156,7 +88,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         "read_text",
         ["path: &str", "String"],
         "Reads a text file (a PEM key, a template) under the working directory.",
-        move |path: &str| read_text(&roots, path)
+        move |path: &str| roots.read_text(path).or_else(fail)
     );
     let roots = session.file_roots.clone();
     native!(
@@ -165,10 +97,9 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         ["path: &str", "value: Dynamic", "()"],
         "Writes a value as indented JSON, atomically, readable by its owner only.",
         move |path: &str, value: Dynamic| -> Fallible<()> {
-            let real = roots.confine(path).or_else(fail)?;
             let json = to_json(&value)?;
             let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
-            write_atomically(&real, &text).or_else(|e| fail(format!("{path}: {e}")))
+            roots.write(path, text.as_bytes()).or_else(fail)
         }
     );
     let roots = session.file_roots.clone();
@@ -178,7 +109,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         ["path: &str", "Array"],
         "Reads a CSV file with a header row into an array of maps (all values strings).",
         move |path: &str| -> Fallible<Array> {
-            let text = read_text(&roots, path)?;
+            let text = roots.read_text(path).or_else(fail)?;
             let mut rows = parse_csv(&text)
                 .or_else(|e| fail(format!("{path}: {e}")))?
                 .into_iter();
@@ -226,20 +157,5 @@ mod tests {
         );
         assert!(parse_csv("a,\"b\n").unwrap_err().contains("unterminated"));
         assert!(parse_csv("a,b\"c\n").unwrap_err().contains("line 1"));
-    }
-
-    #[test]
-    fn paths_outside_the_roots_are_refused() {
-        let dir = std::env::temp_dir().join(format!("qops-roots-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let roots = FileRoots(vec![dir.canonicalize().unwrap()]);
-        let inside = dir.join("new.json");
-        assert!(roots.confine(inside.to_str().unwrap()).is_ok());
-        let escape = dir.join("../outside.json");
-        assert!(roots
-            .confine(escape.to_str().unwrap())
-            .unwrap_err()
-            .contains("--allow-path"));
-        assert!(roots.confine("/etc/passwd").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! `tenant(host)` and `region(code)`: typed handles whose methods call the API.
 
 use super::convert::{lift, to_dynamic};
+use super::files::FileRoots;
 use super::native::{fail, native, Fallible};
 use crate::cloud::jwt::SigningKey;
 use crate::cloud::{self, ClientAuth, Credentials, Impersonation};
@@ -83,7 +84,7 @@ impl RegionHandle {
 /// Credentials from an auth map:
 /// `#{client_id, client_secret}`, `#{client_id, private_key: "key.pem", kid?}` (Private Key JWT),
 /// or `#{api_key}`; `scope` and `impersonate: #{subject}` / `#{userId}` go with a client.
-fn credentials(auth: &Map) -> Fallible<Credentials> {
+fn credentials(roots: &FileRoots, auth: &Map) -> Fallible<Credentials> {
     const KEYS: [&str; 7] = [
         "client_id",
         "client_secret",
@@ -103,6 +104,7 @@ fn credentials(auth: &Map) -> Fallible<Credentials> {
     let client_auth = match (text("client_secret"), text("private_key")) {
         (Some(secret), None) => Some(ClientAuth::Secret(Secret::new(secret))),
         (None, Some(path)) => Some(ClientAuth::PrivateKey(Arc::new(signing_key(
+            roots,
             &path,
             text("kid"),
         )?))),
@@ -145,16 +147,16 @@ fn impersonation(user: &Dynamic) -> Fallible<Impersonation> {
     }
 }
 
-fn signing_key(path: &str, kid: Option<String>) -> Fallible<SigningKey> {
-    let pem = std::fs::read_to_string(path)
-        .or_else(|e| fail(format!("cannot read private key {path}: {e}")))?;
+/// A private key file, read like every file a script names (confined to the file roots).
+fn signing_key(roots: &FileRoots, path: &str, kid: Option<String>) -> Fallible<SigningKey> {
+    let pem = roots.read_text(path).or_else(fail)?;
     SigningKey::from_pem(&pem, kid).or_else(|e| fail(format!("{path}: {e}")))
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
     engine.register_type_with_name::<TenantHandle>("Tenant");
     engine.register_type_with_name::<RegionHandle>("Region");
-    register_auth_helpers(engine);
+    register_auth_helpers(engine, &session.file_roots);
 
     let s = session.clone();
     native!(engine, "tenant", ["host: &str", "Tenant"],
@@ -171,7 +173,8 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         "A handle on a tenant with explicit credentials: `#{client_id, client_secret, scope}` or `#{api_key}`.",
         move |host: &str, auth: Map| -> Fallible<TenantHandle> {
             let client = lift(s.client())?;
-            Ok(TenantHandle { api: lift(cloud::Tenant::new(client, host, credentials(&auth)?))?, session: s.clone() })
+            let creds = credentials(&s.file_roots, &auth)?;
+            Ok(TenantHandle { api: lift(cloud::Tenant::new(client, host, creds))?, session: s.clone() })
         });
 
     let s = session.clone();
@@ -192,7 +195,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
     let s = session.clone();
     native!(engine, "region", ["code: &str", "auth: Map", "Region"],
         "The registration service of a region with explicit credentials `#{client_id, client_secret}`.",
-        move |code: &str, auth: Map| -> Fallible<RegionHandle> { region(&s, code, credentials(&auth)?) });
+        move |code: &str, auth: Map| -> Fallible<RegionHandle> { region(&s, code, credentials(&s.file_roots, &auth)?) });
 
     native!(engine, "tenant", ["region: &mut Region", "host: &str", "Tenant"],
         "A handle on a tenant of this region using the region's credentials (the same OAuth client).",
@@ -275,7 +278,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
     );
 }
 
-fn register_auth_helpers(engine: &mut Engine) {
+fn register_auth_helpers(engine: &mut Engine, roots: &FileRoots) {
     native!(engine, "as_user", ["t: &mut Tenant", "user: Map", "Tenant"],
         "The same tenant and OAuth client acting as a user (`#{subject: ..}` or `#{userId: ..}`), through
         the impersonation grant; the client needs `urn:qlik:oauth:user-impersonation` allowed.",
@@ -288,17 +291,19 @@ fn register_auth_helpers(engine: &mut Engine) {
             handle.api.svc.creds = Credentials::Client { id, auth, scope, impersonate };
             Ok(handle)
         });
+    let r = roots.clone();
     native!(engine, "public_jwk", ["pem_path: &str", "Map"],
         "The public JWK of a private key file (RSA or EC P-384), for an OAuth client's `publicKeys`.",
-        |path: &str| -> Fallible<Dynamic> { Ok(to_dynamic(signing_key(path, None)?.public_jwk())) });
+        move |path: &str| -> Fallible<Dynamic> { Ok(to_dynamic(signing_key(&r, path, None)?.public_jwk())) });
+    let r = roots.clone();
     native!(
         engine,
         "public_jwk",
         ["pem_path: &str", "kid: &str", "Map"],
         "The public JWK of a private key file with the given key id.",
-        |path: &str, kid: &str| -> Fallible<Dynamic> {
+        move |path: &str, kid: &str| -> Fallible<Dynamic> {
             Ok(to_dynamic(
-                signing_key(path, Some(kid.to_string()))?.public_jwk(),
+                signing_key(&r, path, Some(kid.to_string()))?.public_jwk(),
             ))
         }
     );

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod engine;
 pub mod files;
 pub mod modules;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod testing;

@@ -40,8 +40,14 @@ impl Resolver {
         }
     }
 
-    /// Where `path` is found: a file, or a bundled module (`stdlib:` + name).
-    pub fn locate(&self, source: Option<&str>, path: &str) -> Option<(String, String)> {
+    /// Where `path` is found, and its text: a file, or a bundled module (`stdlib:` + name). A
+    /// file that exists but cannot be read as a script (a FIFO, too large) is an error, not
+    /// skipped.
+    pub fn locate(
+        &self,
+        source: Option<&str>,
+        path: &str,
+    ) -> Result<Option<(String, String)>, String> {
         let file = if path.ends_with(".rhai") {
             path.to_string()
         } else {
@@ -57,21 +63,21 @@ impl Resolver {
         let dirs = script_dir.into_iter().chain(self.search.iter().cloned());
         for dir in dirs {
             let candidate = dir.join(&file);
-            if candidate.is_file() {
-                let text = std::fs::read_to_string(&candidate).ok()?;
+            if candidate.exists() {
+                let text = crate::files::read_text_file(&candidate)?;
                 let name = candidate
                     .canonicalize()
                     .unwrap_or(candidate)
                     .display()
                     .to_string();
-                return Some((name, text));
+                return Ok(Some((name, text)));
             }
         }
         let bare = path.trim_end_matches(".rhai");
-        STDLIB
+        Ok(STDLIB
             .iter()
             .find(|(name, _)| *name == bare)
-            .map(|(name, text)| (format!("stdlib:{name}"), text.to_string()))
+            .map(|(name, text)| (format!("stdlib:{name}"), text.to_string())))
     }
 }
 
@@ -83,7 +89,15 @@ impl ModuleResolver for Resolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let Some((name, text)) = self.locate(source, path) else {
+        let unreadable = |message: String| {
+            let err = EvalAltResult::ErrorRuntime(message.into(), pos);
+            Box::new(EvalAltResult::ErrorInModule(
+                path.to_string(),
+                err.into(),
+                pos,
+            ))
+        };
+        let Some((name, text)) = self.locate(source, path).map_err(unreadable)? else {
             return Err(Box::new(EvalAltResult::ErrorModuleNotFound(
                 path.to_string(),
                 pos,

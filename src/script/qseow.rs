@@ -42,14 +42,10 @@ fn options(session: &Session, auth: &Map) -> Fallible<SiteOptions> {
         ));
     }
     let text = |k: &str| auth.get(k).filter(|v| !v.is_unit()).map(|v| v.to_string());
-    let read = |path: String| -> Fallible<Vec<u8>> {
-        let real = session.file_roots.confine(&path).or_else(fail)?;
-        std::fs::read(&real).or_else(|e| fail(format!("{path}: {e}")))
-    };
+    let read = |path: String| session.file_roots.read(&path).or_else(fail);
     let site_auth = match (text("cert"), text("key"), text("header"), text("jwt")) {
         (Some(cert), Some(key), None, None) => {
-            let key =
-                String::from_utf8(read(key)?).or_else(|_| fail("the key file is not PEM text"))?;
+            let key = session.file_roots.read_text(&key).or_else(fail)?;
             Some(SiteAuth::Certificate {
                 cert_pem: read(cert)?,
                 key_pem: Secret::new(key),

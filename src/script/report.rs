@@ -1,6 +1,8 @@
 //! Error reports that point into the source: `file:line:col: message`, the line, and a caret.
 
 use super::convert::thrown_message;
+use super::redact;
+use crate::secret::mask_credentials;
 use rhai::{EvalAltResult, ParseError, Position};
 
 /// A compile error of `file` whose text is `source`.
@@ -69,15 +71,17 @@ fn at(file: &str, pos: Position) -> String {
     }
 }
 
-/// `file:line:col: message`, the source line with a caret, and notes below.
+/// `file:line:col: message`, the source line with a caret, and notes below. Secret-looking
+/// literals in the line and credentials anywhere are masked (see [`redact`]).
 pub fn located(file: &str, source: &str, pos: Position, message: &str, notes: &[String]) -> String {
-    let mut out = format!("{}: {message}", at(file, pos));
+    let mut out = format!("{}: {}", at(file, pos), mask_credentials(message));
     if let Some(line_no) = pos.line() {
         if let Some(line) = source.lines().nth(line_no - 1) {
             let col = pos.position().unwrap_or(1).max(1);
             let gutter = line_no.to_string().len();
             out.push_str(&format!(
-                "\n {line_no} | {line}\n {} | {}^",
+                "\n {line_no} | {}\n {} | {}^",
+                redact::mask(line),
                 " ".repeat(gutter),
                 caret_pad(line, col)
             ));
@@ -131,6 +135,23 @@ mod tests {
         );
         assert!(
             text.contains("in call to function 'f' at y.rhai:4:1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn quoted_lines_hide_secret_literals() {
+        let engine = rhai::Engine::new();
+        let src = "let c = #{clientSecret: \"s3cr3t-value\"}; throw \"x\";";
+        let err = engine.run(src).unwrap_err();
+        let text = eval_error("z.rhai", src, &err);
+        assert!(!text.contains("s3cr3t-value"), "{text}");
+        assert!(
+            text.contains("clientSecret: \"************\"}; throw"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(&format!("| {}^", " ".repeat(src.find("throw").unwrap()))),
             "{text}"
         );
     }

@@ -14,9 +14,9 @@ pub struct Source {
 }
 
 impl Source {
+    /// A script file, read like every file (regular files only, size-capped).
     pub fn read(path: &Path) -> Result<Source, Failure> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+        let text = crate::files::read_text_file(path).map_err(Failure::Usage)?;
         Ok(Source {
             name: path.display().to_string(),
             text,
@@ -180,15 +180,21 @@ fn check_source(
         Err(f) => return errors.push(f.to_string()),
     };
     for Import { path, pos, .. } in imports(&ast) {
-        let Some((name, text)) = resolver.locate(Some(&source.name), &path) else {
-            errors.push(report::located(
-                &source.name,
-                &source.text,
-                pos,
-                &format!("module not found: \"{path}\""),
-                &[],
-            ));
-            continue;
+        let found = resolver
+            .locate(Some(&source.name), &path)
+            .and_then(|found| found.ok_or_else(|| format!("module not found: \"{path}\"")));
+        let (name, text) = match found {
+            Ok(found) => found,
+            Err(message) => {
+                errors.push(report::located(
+                    &source.name,
+                    &source.text,
+                    pos,
+                    &message,
+                    &[],
+                ));
+                continue;
+            }
         };
         if seen.insert(canonical(&name)) {
             check_source(engine, resolver, &Source { name, text }, seen, errors);

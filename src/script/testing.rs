@@ -4,6 +4,7 @@
 //! `N passed, N failed`.
 
 use super::engine::{self, Limits};
+use super::files::FileRoots;
 use super::native::{fail, native};
 use super::report;
 use super::runner::{script_files, Source};
@@ -25,14 +26,16 @@ struct Case<'a> {
     name: String,
 }
 
-/// Runs the tests under `paths` whose name contains `filter`; fails when any test fails.
+/// Runs the tests under `paths` whose name contains `filter`; fails when any test fails. Each
+/// test sees a sealed environment ([`Env::for_tests`]) and files under `roots`.
 pub fn run(
-    env: &Env,
+    roots: &FileRoots,
     limits: &Limits,
     paths: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<(), Failure> {
     let files = script_files(paths)?;
+    let env = Env::for_tests();
     let mut compiler = Engine::new_raw();
     compiler.set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth);
     let mut sources = Vec::new();
@@ -65,7 +68,7 @@ pub fn run(
     let (mut passed, mut failed) = (0, 0);
     for case in &cases {
         let started = Instant::now();
-        let outcome = run_case(env, limits, case);
+        let outcome = run_case(&env, roots, limits, case);
         let ms = started.elapsed().as_millis();
         let label = format!("{}::{}", case.source.name, case.name);
         match outcome {
@@ -92,8 +95,9 @@ pub fn run(
 
 /// A fresh simulator, session and engine for one test; the file's top-level statements (its
 /// imports) run first, then the test function.
-fn run_case(env: &Env, limits: &Limits, case: &Case) -> Result<(), String> {
+fn run_case(env: &Env, roots: &FileRoots, limits: &Limits, case: &Case) -> Result<(), String> {
     let mut session = Session::new(env.clone());
+    session.file_roots = roots.clone();
     session.start_embedded_sim(SimOptions::default())?;
     let session = Arc::new(session);
     let mut engine = engine::build(&session, limits);

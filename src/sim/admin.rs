@@ -1,8 +1,44 @@
-//! `/_sim/*`: inspection endpoints for tests (any host, no auth, never limited or faulted).
+//! `/_sim/*`: inspection endpoints for tests (any host, never limited or faulted). Open on
+//! loopback; with `--public` they need the admin token of the ready line as
+//! `Authorization: Bearer TOKEN`.
 
-use super::errors::{ok, HResult};
+use super::errors::{ok, Api, ApiError, HResult};
+use super::request::Req;
 use super::state::State;
+use base64::Engine as _;
+use ring::rand::SecureRandom;
 use serde_json::{json, Value};
+
+/// A fresh unpredictable admin token (256 bits, base64url).
+pub fn new_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| std::io::Error::other("no system randomness for the admin token"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Whether `req` may use `/_sim/*`: always without a token; with one, only when it presents it.
+pub fn authorize(req: &Req, token: Option<&str>) -> Result<(), ApiError> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let given = req
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|given| same(given.as_bytes(), token.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::http(Api::Generic, 401)
+            .detail("this simulator is public: /_sim needs Authorization: Bearer <admin_token from the ready line>")
+            .header("www-authenticate", "Bearer"))
+    }
+}
+
+/// Equality that takes as long whatever the first differing byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
+}
 
 /// GET /_sim/state
 pub fn state(st: &State) -> HResult {

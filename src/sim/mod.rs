@@ -72,6 +72,8 @@ pub struct SimOptions {
     pub faults: f64,
     /// Seed for ids, names, secrets and faults.
     pub seed: u64,
+    /// `--public`: `/_sim/*` answers only callers presenting the admin token of the ready line.
+    pub public: bool,
 }
 
 impl Default for SimOptions {
@@ -83,6 +85,7 @@ impl Default for SimOptions {
             time_scale: 1.0,
             faults: 0.0,
             seed: 1,
+            public: false,
         }
     }
 }
@@ -99,14 +102,21 @@ pub struct RunningSim {
     /// Variables a script needs: QLIK_TENANT, QLIK_CLIENT_ID, QLIK_CLIENT_SECRET, QLIK_REGION, QOPS_SIM,
     /// QLIK_QSEOW.
     pub env: BTreeMap<String, String>,
+    /// With `--public`: the token `/_sim/*` requires, printed on the ready line.
+    pub admin_token: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningSim {
-    /// The one JSON line printed when ready: `{"url":..,"domain":..,"env":{..}}`.
+    /// The one JSON line printed when ready: `{"url":..,"domain":..,"env":{..}}`, and
+    /// `"admin_token"` with `--public`.
     pub fn ready_line(&self) -> String {
-        serde_json::json!({"url": self.url, "domain": DOMAIN, "env": self.env}).to_string()
+        let mut line = serde_json::json!({"url": self.url, "domain": DOMAIN, "env": self.env});
+        if let (Some(token), Some(fields)) = (&self.admin_token, line.as_object_mut()) {
+            fields.insert("admin_token".into(), token.as_str().into());
+        }
+        line.to_string()
     }
 
     /// Stops serving and waits for in-flight requests to finish.
@@ -142,9 +152,15 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
     env.insert("QOPS_SIM".to_string(), url.clone());
     env.insert("QLIK_QSEOW".to_string(), qseow::HOST.to_string());
     let faults = faults::Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed);
+    let admin_token = if opts.public {
+        Some(admin::new_token()?)
+    } else {
+        None
+    };
     let app = server::router(Arc::new(server::App {
         state: Mutex::new(state),
         faults,
+        admin_token: admin_token.clone(),
     }));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -158,6 +174,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
         url,
         addr,
         env,
+        admin_token,
         shutdown: Some(tx),
         task: Some(task),
     })

@@ -30,6 +30,11 @@ impl Req {
         self.path.split('/').filter(|s| !s.is_empty()).collect()
     }
 
+    /// Whether this is a `/_sim/*` inspection request.
+    pub fn is_admin(&self) -> bool {
+        self.segments().first() == Some(&"_sim")
+    }
+
     /// The first value of query parameter `name`.
     pub fn q(&self, name: &str) -> Option<&str> {
         self.query

@@ -24,6 +24,8 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub struct App {
     pub state: Mutex<State>,
     pub faults: Faults,
+    /// With `--public`: what `/_sim/*` requires (see [`admin::authorize`]).
+    pub admin_token: Option<String>,
 }
 
 pub fn router(app: Arc<App>) -> axum::Router {
@@ -61,6 +63,11 @@ async fn handle(AxState(app): AxState<Arc<App>>, req: Request<Body>) -> Response
         body,
     };
     let mut st = app.state.lock().unwrap_or_else(|e| e.into_inner());
+    if req.is_admin() {
+        if let Err(e) = admin::authorize(&req, app.admin_token.as_deref()) {
+            return e.into_response(&st.trace_id());
+        }
+    }
     match dispatch(&req, &mut st, &app.faults) {
         Ok(resp) => resp,
         Err(e) => {
@@ -233,7 +240,7 @@ fn not_found() -> ApiError {
 
 pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
     let segs = req.segments();
-    if segs.first() == Some(&"_sim") {
+    if req.is_admin() {
         return match (req.method.as_str(), &segs[1..]) {
             ("GET", ["state"]) => admin::state(st),
             ("GET", ["stats"]) => admin::stats(st),

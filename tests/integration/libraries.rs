@@ -1,31 +1,13 @@
 //! Script libraries: `qops test` on a library, `qops check` on a broken module, and the order in
 //! which `import` looks for modules (script dir, ./qops_modules, QOPS_PATH, bundled stdlib).
 
-use crate::util::{qops_cmd, repo_path, Run};
-use std::path::{Path, PathBuf};
-
-static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// An empty directory of its own.
-fn temp_dir(name: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("qops-lib-{}-{n}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::util::{qops_in, repo_path, temp_dir};
+use std::path::Path;
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-}
-
-/// `qops ARGS` run in `cwd` with extra environment.
-fn qops_in(cwd: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let mut cmd = qops_cmd();
-    cmd.current_dir(cwd).args(args).envs(vars.iter().copied());
-    Run::from(cmd.output().expect("run qops"))
 }
 
 #[test]

@@ -14,6 +14,8 @@ mod multicloud;
 mod onboarding;
 mod paging;
 mod repl;
+mod safety_files;
+mod safety_sandbox;
 mod tokens;
 mod transport;
 mod tutorial;

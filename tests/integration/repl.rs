@@ -309,6 +309,8 @@ fn a_secret_known_to_the_session_is_kept_out_of_history() {
     term.run("let harmless = 1");
     term.run(&format!("let leaked = \"{secret}\""));
     term.run("let key = #{api_key: \"abc\"}");
+    term.run("let c = #{clientSecret: \"unknown-client-value\"}");
+    term.run("let h = #{h: \"Bearer unknown-bearer-value\"}");
     let screen = term.run(":history");
     let listed = after(&screen, ":history");
     assert!(listed.contains("let harmless = 1"), "{listed}");
@@ -319,4 +321,6 @@ fn a_secret_known_to_the_session_is_kept_out_of_history() {
     assert!(history.contains("let harmless = 1"), "{history}");
     assert!(!history.contains(secret), "{history}");
     assert!(!history.contains("api_key"), "{history}");
+    assert!(!history.contains("unknown-client-value"), "{history}");
+    assert!(!history.contains("unknown-bearer-value"), "{history}");
 }

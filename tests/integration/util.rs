@@ -17,6 +17,8 @@ pub struct Sim {
     pub url: String,
     pub addr: SocketAddr,
     pub env: BTreeMap<String, String>,
+    /// The whole ready line.
+    pub ready: Value,
 }
 
 impl Sim {
@@ -48,6 +50,7 @@ impl Sim {
             url,
             addr,
             env,
+            ready,
         }
     }
 
@@ -143,6 +146,16 @@ impl Drop for Sim {
     }
 }
 
+/// How long a `qops` command may take before the test fails rather than hang.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// `qops ARGS` run in `cwd` with a clean environment plus `vars`.
+pub fn qops_in(cwd: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut cmd = qops_cmd();
+    cmd.current_dir(cwd).args(args).envs(vars.iter().copied());
+    Run::within(&mut cmd, LIMIT)
+}
+
 /// The binary with a clean environment: no Qlik variables, no user .env, no history leaks.
 pub fn qops_cmd() -> Command {
     let mut cmd = Command::new(BIN);
@@ -192,6 +205,39 @@ impl Run {
         self
     }
 
+    /// Runs `cmd`, killing it and failing the test if it has not ended within `limit` (a
+    /// command that blocks, on a FIFO say, must not hang the suite).
+    #[track_caller]
+    pub fn within(cmd: &mut Command, limit: Duration) -> Run {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn qops");
+        // Drained meanwhile, so a chatty child never blocks on a full pipe.
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for qops") {
+                break status;
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = stderr.join().unwrap_or_default();
+                panic!("still running after {limit:?}: {cmd:?}\nstderr:\n{stderr}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        }
+    }
+
     /// The stdout line that starts with `prefix`, without the prefix.
     #[track_caller]
     pub fn line(&self, prefix: &str) -> String {
@@ -209,16 +255,39 @@ impl Run {
     }
 }
 
+/// Reads `pipe` to its end on a thread of its own.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
 static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// A fresh file under the system temp dir.
-pub fn temp_file(name: &str, text: &str) -> PathBuf {
+/// A fresh directory under the system temp dir, its real path.
+fn fresh_dir() -> PathBuf {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let dir = std::env::temp_dir().join(format!("qops-test-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    dir.canonicalize().unwrap()
+}
+
+/// A fresh file under the system temp dir.
+pub fn temp_file(name: &str, text: &str) -> PathBuf {
+    let path = fresh_dir().join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// A fresh empty directory `name`, alone in a fresh directory of its own.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = fresh_dir().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    dir
 }
 
 pub fn repo_path(rel: &str) -> PathBuf {
