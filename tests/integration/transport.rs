@@ -138,19 +138,60 @@ fn a_post_is_not_repeated_after_a_server_error_but_a_get_is() {
         });
         let run = script(
             r#"let t = tenant(args.origin, #{api_key: "k-1"});
-               try { t.post("/api/v1/spaces", #{name: "s", type: "shared"}) } catch (e) { print(`post: ${e.status}`) }
-               try { t.get("/api/v1/spaces") } catch (e) { print(`get: ${e.status}`) }"#,
+               try { t.post("/api/v1/automations", #{name: "s"}) } catch (e) { print(`post: ${e.status}`) }
+               try { t.get("/api/v1/automations") } catch (e) { print(`get: ${e.status}`) }"#,
             &[("origin", origin.url())],
         );
         run.ok();
         assert_eq!(run.line("post:"), status.to_string());
-        assert_eq!(origin.count("POST", "/api/v1/spaces"), 1, "{status}");
+        assert_eq!(origin.count("POST", "/api/v1/automations"), 1, "{status}");
         assert_eq!(
-            origin.count("GET", "/api/v1/spaces"),
+            origin.count("GET", "/api/v1/automations"),
             4,
             "{status}: 1 + 3 retries"
         );
     }
+}
+
+#[test]
+fn a_create_with_an_unknown_outcome_is_looked_up_before_it_is_sent_again() {
+    // The first POST is applied but answered 502; the lookup finds the space: adopted, not
+    // created twice. A second create meets a 500 that applied nothing: the lookup finds
+    // nothing, so it is sent once more.
+    let origin = Fake::start(
+        |seen, _| match (seen.method.as_str(), seen.target.as_str()) {
+            ("POST", "/api/v1/spaces") if seen.body.contains("\"made\"") => Answer::status(502),
+            ("GET", "/api/v1/spaces?name=made") => {
+                Answer::json(200, json!({"data": [{"id": "sp-made", "name": "made"}]}))
+            }
+            ("POST", "/api/v1/spaces") if seen.body.contains("\"lost\"") => Answer::status(500),
+            ("GET", _) => Answer::json(200, json!({"data": []})),
+            _ => Answer::status(404),
+        },
+    );
+    let run = script(
+        r#"let t = tenant(args.origin, #{api_key: "k-1"});
+           print(`made: ${t.post("/api/v1/spaces", #{name: "made", type: "shared"}).id}`);
+           try { t.post("/api/v1/spaces", #{name: "lost", type: "shared"}) } catch (e) { print(`lost: ${e.status}`) }"#,
+        &[("origin", origin.url())],
+    );
+    run.ok();
+    assert_eq!(run.line("made:"), "sp-made");
+    let made = origin
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && s.body.contains("\"made\""))
+        .count();
+    assert_eq!(made, 1, "adopted after the lookup, not sent again");
+    // Looked up after every unknown outcome, resent only while nothing was found.
+    assert_eq!(run.line("lost:"), "500");
+    let lost = origin
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && s.body.contains("\"lost\""))
+        .count();
+    assert_eq!(lost, 4, "1 + 3 sends, each after a lookup found nothing");
+    assert_eq!(origin.count("GET", "/api/v1/spaces"), 1 + 4);
 }
 
 #[test]
