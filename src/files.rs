@@ -216,6 +216,12 @@ impl FileRoots {
         }
     }
 
+    /// Where a file a script names would be (its directory resolved and confined, its own name
+    /// not followed), for files opened by other means (the journal).
+    pub fn entry_path(&self, path: &str) -> Result<PathBuf, String> {
+        self.confined_entry(path)
+    }
+
     /// `path` as the real path of its directory (which must lie under a root) joined with its
     /// last component, which is not resolved: the entry itself, even if it is a link.
     fn confined_entry(&self, path: &str) -> Result<PathBuf, String> {

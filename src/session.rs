@@ -145,6 +145,11 @@ impl Session {
         self.cancel.flag.store(false, Ordering::SeqCst);
     }
 
+    /// The client, if anything has used it.
+    pub fn built_client(&self) -> Option<&Client> {
+        self.client.get()
+    }
+
     pub fn client(&self) -> cloud::Result<&Client> {
         if let Some(c) = self.client.get() {
             return Ok(c);

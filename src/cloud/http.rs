@@ -14,7 +14,7 @@ use crate::secret::Secret;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER};
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A shared, cheap-to-clone client: one connection pool and one token cache for all handles and
@@ -30,7 +30,8 @@ struct Inner {
     tokens: TokenCache,
     retry: RetryPolicy,
     budgets: Budgets,
-    journal: Option<Arc<Journal>>,
+    /// Set by `--journal`, or once by a script's `journal(path)`.
+    journal: OnceLock<Arc<Journal>>,
     /// Set by `--dry-run`: mutations are planned, not sent.
     plan: Option<Plan>,
 }
@@ -244,10 +245,20 @@ impl Client {
                 tokens: TokenCache::default(),
                 retry: RetryPolicy::default(),
                 budgets: Budgets::default(),
-                journal: options.journal,
+                journal: options.journal.map(OnceLock::from).unwrap_or_default(),
                 plan: options.dry_run.then(Plan::default),
             }),
         })
+    }
+
+    /// The run's journal, if any.
+    pub fn journal(&self) -> Option<&Arc<Journal>> {
+        self.inner.journal.get()
+    }
+
+    /// Journals the rest of the run in `journal`, unless the run already has one (which stays).
+    pub fn use_journal(&self, journal: Arc<Journal>) -> bool {
+        self.inner.journal.set(journal).is_ok()
     }
 
     /// The dry run's plan, when `--dry-run` is on.
@@ -314,7 +325,7 @@ impl Client {
             .map(|b| b.to_string().into_bytes())
             .unwrap_or_default();
         let key = journal::key(&unit, ordinal, req.method.as_str(), &url, &body);
-        let journal = self.inner.journal.clone();
+        let journal = self.inner.journal.get().cloned();
         // Without a journal a chosen name must differ between runs; with one, it must not.
         let seed = match &journal {
             Some(_) => key.clone(),

@@ -20,6 +20,24 @@ fn sleep(session: &Session, secs: FLOAT) -> Fallible<()> {
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
+    let s = session.clone();
+    native!(
+        engine,
+        "journal",
+        ["path: &str", "bool"],
+        "Keeps the rest of this run's changes in the journal at `path` (owner-only JSON lines), so
+        a rerun after a crash makes each change exactly once; `--journal FILE` wins when given.
+        True when this journal is used. A run that finishes closes it: the next run starts anew.",
+        move |path: &str| -> Fallible<bool> {
+            let client = super::convert::lift(s.client())?;
+            if client.journal().is_some() {
+                return Ok(false);
+            }
+            let real = s.file_roots.entry_path(path).or_else(fail)?;
+            let journal = crate::journal::Journal::open(&real).or_else(|e| fail(e.to_string()))?;
+            Ok(client.use_journal(Arc::new(journal)))
+        }
+    );
     native!(engine, "journal_key", ["key: &str", "()"],
         "Names the current unit of work (the script's top level, or the current `parallel` item) for
         the journal: the mutations that follow are keyed under `key` and counted from zero, so a
