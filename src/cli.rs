@@ -247,12 +247,18 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     });
-    if let Some(path) = journal {
-        let journal =
-            crate::journal::Journal::open(&path).map_err(|e| Failure::Usage(e.to_string()))?;
-        session.client_options.journal = Some(Arc::new(journal));
-    }
     session.client_options.dry_run = cli.global.dry_run;
+    match journal {
+        Some(_) if cli.global.dry_run => {
+            tracing::warn!("--journal is not used under --dry-run: a dry run changes nothing")
+        }
+        Some(path) => {
+            let journal =
+                crate::journal::Journal::open(&path).map_err(|e| Failure::Usage(e.to_string()))?;
+            session.client_options.journal = Some(Arc::new(journal));
+        }
+        None => {}
+    }
     let session = Arc::new(session);
     let engine = engine::build(&session, &limits);
     let result = run_command(cli.command, &session, engine, &limits);

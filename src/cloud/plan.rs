@@ -37,9 +37,25 @@ impl Plan {
                 .is_some_and(|mut s| s.any(|s| s.starts_with(PLANNED)))
     }
 
-    /// The empty answer to a read of a planned object.
+    /// The answer to a read of a planned object: an empty list for a collection, the bare
+    /// planned object (its id, and its host for `/me`) for an item, `{}` otherwise.
     pub fn empty(req: &Request) -> Response {
-        Response::synthetic(200, &json!({"data": [], "links": {}}), req)
+        let host = req.url.host_str().unwrap_or_default();
+        let last = req
+            .url
+            .path_segments()
+            .and_then(|mut s| s.rfind(|s| !s.is_empty()))
+            .unwrap_or_default();
+        let answer = if last.starts_with(PLANNED) {
+            json!({"id": last})
+        } else if last == "me" {
+            json!({"id": host.split('.').next().unwrap_or_default(), "hostnames": [host]})
+        } else if last.ends_with('s') {
+            json!({"data": [], "links": {}})
+        } else {
+            json!({})
+        };
+        Response::synthetic(200, &answer, req)
     }
 
     /// Records a mutation and answers it with a placeholder.
@@ -62,6 +78,19 @@ impl Plan {
             });
         let (status, answer) = placeholder(svc, req, &kind, &id, body);
         Response::synthetic(status, &answer, req)
+    }
+
+    /// Records a local file the run would have written (its content may hold planned ids,
+    /// which must never reach a file a real run reads).
+    pub fn record_file(&self, path: &str) {
+        self.steps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Step {
+                method: "WRITE".into(),
+                target: path.to_string(),
+                what: "file".into(),
+            });
     }
 
     pub fn steps(&self) -> Vec<Step> {

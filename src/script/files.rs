@@ -90,15 +90,23 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         "Reads a text file (a PEM key, a template) under the working directory.",
         move |path: &str| roots.read_text(path).or_else(fail)
     );
-    let roots = session.file_roots.clone();
+    let (roots, s) = (session.file_roots.clone(), session.clone());
     native!(
         engine,
         "write_json",
         ["path: &str", "value: Dynamic", "()"],
-        "Writes a value as indented JSON, atomically, readable by its owner only.",
+        "Writes a value as indented JSON, atomically, readable by its owner only (under
+        `--dry-run`, planned and not written).",
         move |path: &str, value: Dynamic| -> Fallible<()> {
             let json = to_json(&value)?;
             let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+            if s.client_options.dry_run {
+                roots.entry_path(path).or_else(fail)?;
+                if let Some(plan) = super::convert::lift(s.client())?.plan() {
+                    plan.record_file(path);
+                }
+                return Ok(());
+            }
             roots.write(path, text.as_bytes()).or_else(fail)
         }
     );

@@ -30,7 +30,8 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         True when this journal is used. A run that finishes closes it: the next run starts anew.",
         move |path: &str| -> Fallible<bool> {
             let client = super::convert::lift(s.client())?;
-            if client.journal().is_some() {
+            // A dry run changes nothing: not even a journal's records.
+            if client.journal().is_some() || s.client_options.dry_run {
                 return Ok(false);
             }
             let real = s.file_roots.entry_path(path).or_else(fail)?;

@@ -8,6 +8,7 @@ mod errors;
 mod fake;
 mod faults;
 mod hostile;
+mod journal;
 mod libraries;
 mod limits;
 mod multicloud;
