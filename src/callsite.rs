@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct Place {
     unit: Mutex<String>,
     mutations: AtomicU64,
+    parallels: AtomicU64,
 }
 
 impl Place {
@@ -27,6 +28,7 @@ impl Place {
         Arc::new(Place {
             unit: Mutex::new(unit.into()),
             mutations: AtomicU64::new(0),
+            parallels: AtomicU64::new(0),
         })
     }
 
@@ -36,15 +38,23 @@ impl Place {
         self.unit.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Names the unit from here on (`journal_key(..)`), counting its mutations from zero.
+    /// Names the unit from here on (`journal_key(..)`), counting its mutations (and `parallel`
+    /// calls) from zero.
     pub fn rename(&self, unit: impl Into<String>) {
         *self.unit.lock().unwrap_or_else(|p| p.into_inner()) = unit.into();
         self.mutations.store(0, Ordering::SeqCst);
+        self.parallels.store(0, Ordering::SeqCst);
     }
 
     /// The ordinal of the next mutation in this unit (0, 1, 2, ...).
     pub fn next_mutation(&self) -> u64 {
         self.mutations.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// The ordinal of the next `parallel` call made in this unit (0, 1, 2, ...), part of the
+    /// keys of its items.
+    pub fn next_parallel(&self) -> u64 {
+        self.parallels.fetch_add(1, Ordering::SeqCst)
     }
 }
 
@@ -100,7 +110,10 @@ mod tests {
             assert_eq!(p.unit(), "item-a");
             assert_eq!((p.next_mutation(), p.next_mutation()), (0, 1));
             p.rename("tenant globex");
-            assert_eq!((p.unit(), p.next_mutation()), ("tenant globex".to_string(), 0));
+            assert_eq!(
+                (p.unit(), p.next_mutation()),
+                ("tenant globex".to_string(), 0)
+            );
             in_unit("nested", || assert_eq!(current().unit(), "nested"));
             assert_eq!(current().unit(), "tenant globex");
         });
@@ -109,7 +122,9 @@ mod tests {
 
     #[test]
     fn the_place_travels_with_the_future() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let unit = in_unit("item-b", || rt.block_on(scoped(async { of_task().unit() })));
         assert_eq!(unit, "item-b");
         assert_eq!(rt.block_on(async { of_task().unit() }), "");
