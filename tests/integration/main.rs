@@ -13,6 +13,7 @@ mod limits;
 mod multicloud;
 mod onboarding;
 mod paging;
+mod parallel;
 mod repl;
 mod tokens;
 mod transport;
