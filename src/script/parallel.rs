@@ -194,22 +194,22 @@ fn parallel(
             }
         }
     });
-    let not_started = total as u64 - meter.done();
+    let started = call.next.load(Ordering::SeqCst).min(total) as u64;
+    let left = left_over(total as u64, started, meter.done());
     if session.is_draining() {
-        let counts = format!(
-            "{} done, {} failed, {not_started} not started",
+        meter.finish(Some(&format!("interrupted{left}")));
+        let message = format!(
+            "interrupted (Ctrl-C): {} done, {} failed{left}",
             meter.done(),
             meter.failed()
         );
-        meter.finish(Some(&format!("interrupted, {not_started} not started")));
-        let message = format!("interrupted (Ctrl-C): {counts}");
         return Err(Box::new(EvalAltResult::ErrorTerminated(
             message.into(),
             ctx.call_position(),
         )));
     }
     if let Some(e) = stop {
-        meter.finish(Some(&format!("stopped, {not_started} not finished")));
+        meter.finish(Some(&format!("ended early{left}")));
         return Err(e);
     }
     meter.finish(None);
@@ -217,6 +217,19 @@ fn parallel(
         .into_iter()
         .map(|r| r.unwrap_or(Dynamic::UNIT))
         .collect())
+}
+
+/// `, 2 stopped, 12 not started` for a call that ended early: items started but not finished,
+/// and items never started (empty when every item finished).
+fn left_over(total: u64, started: u64, finished: u64) -> String {
+    let mut text = String::new();
+    if started > finished {
+        text.push_str(&format!(", {} stopped", started - finished));
+    }
+    if total > started {
+        text.push_str(&format!(", {} not started", total - started));
+    }
+    text
 }
 
 /// `f` with the variables it captured copied out of their shared cells. Rhai shares a captured
