@@ -54,9 +54,11 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         "parallel",
         ["items: Array", "f: FnPtr", "Array"],
         "Calls `f(item)` for every item on worker threads (16 at once, or `--concurrency N`),
-        sharing the client, tokens, and the script's functions and imports. The results come back
-        in input order; an item whose call throws yields `#{error, item}` instead, and the others
-        go on. Shows progress on stderr and ends with a summary line.",
+        sharing the client, tokens, and the script's functions and imports; the variables `f`
+        captured are copied into each item. The results come back in input order; an item whose
+        call throws yields `#{error, item}` instead, and the others go on. Shows progress on
+        stderr and ends with a summary line. Ctrl-C starts no more items and lets those in
+        progress finish (10 s at most), then the call fails as interrupted.",
         move |ctx: NativeCallContext, items: Array, f: FnPtr| {
             parallel(&ctx, &s, items, &f, s.run.concurrency)
         }
