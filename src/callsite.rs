@@ -8,8 +8,6 @@
 //! [`in_unit`]) and, across the async boundary, with the future of each API call (a tokio
 //! task-local set by [`scoped`]), where [`Client::send`](crate::cloud::Client::send) reads it.
 
-#![allow(dead_code)] // `parallel` and the journal, being built, are the users of the rest.
-
 use std::cell::RefCell;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct Place {
     unit: Mutex<String>,
     mutations: AtomicU64,
+    parallels: AtomicU64,
 }
 
 impl Place {
@@ -27,6 +26,7 @@ impl Place {
         Arc::new(Place {
             unit: Mutex::new(unit.into()),
             mutations: AtomicU64::new(0),
+            parallels: AtomicU64::new(0),
         })
     }
 
@@ -36,15 +36,23 @@ impl Place {
         self.unit.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Names the unit from here on (`journal_key(..)`), counting its mutations from zero.
+    /// Names the unit from here on (`journal_key(..)`), counting its mutations (and `parallel`
+    /// calls) from zero.
     pub fn rename(&self, unit: impl Into<String>) {
         *self.unit.lock().unwrap_or_else(|p| p.into_inner()) = unit.into();
         self.mutations.store(0, Ordering::SeqCst);
+        self.parallels.store(0, Ordering::SeqCst);
     }
 
     /// The ordinal of the next mutation in this unit (0, 1, 2, ...).
     pub fn next_mutation(&self) -> u64 {
         self.mutations.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// The ordinal of the next `parallel` call made in this unit (0, 1, 2, ...), part of the
+    /// keys of its items.
+    pub fn next_parallel(&self) -> u64 {
+        self.parallels.fetch_add(1, Ordering::SeqCst)
     }
 }
 

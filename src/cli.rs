@@ -5,7 +5,7 @@ use crate::failure::Failure;
 use crate::script::files::FileRoots;
 use crate::script::modules::Resolver;
 use crate::script::{docs, engine, runner};
-use crate::session::Session;
+use crate::session::{RunOptions, Session};
 use crate::sim::SimOptions;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 script or API error, 2 usage or compile error.";
+const EXIT_CODES: &str =
+    "Exit codes: 0 success, 1 script or API error, 2 usage or compile error, 130 interrupted (Ctrl-C).";
 
 /// Automate Qlik Cloud and Qlik Sense multi-cloud from short Rhai scripts.
 #[derive(Parser, Debug)]
@@ -57,6 +58,9 @@ struct Global {
     /// How results and plans print
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
     output: Output,
+    /// How many items `parallel` works on at once, unless a call says otherwise [default: 16]
+    #[arg(long, global = true, value_name = "N", value_parser = concurrency)]
+    concurrency: Option<usize>,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +159,13 @@ fn positive(s: &str) -> Result<f64, String> {
     }
 }
 
+fn concurrency(s: &str) -> Result<usize, String> {
+    let n = s
+        .parse::<i64>()
+        .map_err(|_| format!("expected a whole number, got {s:?}"))?;
+    crate::session::check_concurrency(n)
+}
+
 fn fraction(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
@@ -200,10 +211,35 @@ fn init_logging(g: &Global) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LogWriter)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// The log on stderr, written around the progress bar when one is drawn.
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::script::progress::around_output(|| std::io::stderr().write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// Run-wide settings from the global flags.
+fn run_options(g: &Global) -> RunOptions {
+    let mut run = RunOptions {
+        quiet: g.quiet,
+        ..RunOptions::default()
+    };
+    if let Some(n) = g.concurrency {
+        run.concurrency = n;
+    }
+    run
 }
 
 fn dispatch(cli: Cli) -> Result<(), Failure> {
@@ -215,6 +251,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     if let Some(n) = cli.global.max_operations {
         limits.max_operations = n;
     }
+    let run = run_options(&cli.global);
     if let Command::Test { paths, filter } = &cli.command {
         if cli.global.env_file.is_some() {
             return Err(Failure::Usage(format!(
@@ -223,11 +260,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             )));
         }
         let paths = or_here(paths);
-        return crate::script::testing::run(&roots, &limits, &paths, filter.as_deref());
+        return crate::script::testing::run(&roots, &limits, &run, &paths, filter.as_deref());
     }
     let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
     let mut session = Session::new(env);
     session.file_roots = roots;
+    session.run = run;
     if cli.global.sim {
         session
             .start_embedded_sim(SimOptions::default())
@@ -303,10 +341,13 @@ fn run_command(
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
-            runner::run(&engine, &source, args)
+            session.interrupt_on_ctrl_c(true);
+            interrupted_as_130(&session, runner::run(&engine, &source, args))
         }
         Command::Eval { expr } => {
-            if let Some(text) = runner::eval(&engine, &runner::Source::inline("<eval>", &expr))? {
+            session.interrupt_on_ctrl_c(true);
+            let source = runner::Source::inline("<eval>", &expr);
+            if let Some(text) = interrupted_as_130(&session, runner::eval(&engine, &source))? {
                 println!("{text}");
             }
             Ok(())
@@ -324,6 +365,15 @@ fn run_command(
         Command::Definitions { dir } => docs::definitions(&engine, &dir),
         Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
         Command::Sim(_) | Command::Test { .. } => unreachable!("handled above"),
+    }
+}
+
+/// After a Ctrl-C the run ends as interrupted (exit 130), with the error it stopped on if any.
+fn interrupted_as_130<T>(session: &Session, result: Result<T, Failure>) -> Result<T, Failure> {
+    match result {
+        _ if !session.was_interrupted() => result,
+        Err(failure) => Err(Failure::Interrupted(failure.to_string())),
+        Ok(_) => Err(Failure::Interrupted("interrupted (Ctrl-C)".to_string())),
     }
 }
 

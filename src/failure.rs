@@ -10,6 +10,8 @@ pub enum Failure {
     Runtime(String),
     /// Wrong arguments, unreadable files, scripts that do not compile: exit 2.
     Usage(String),
+    /// Ctrl-C stopped the run: exit 130, as a shell reports a SIGINT.
+    Interrupted(String),
 }
 
 impl Failure {
@@ -17,6 +19,7 @@ impl Failure {
         match self {
             Failure::Runtime(_) => ExitCode::from(1),
             Failure::Usage(_) => ExitCode::from(2),
+            Failure::Interrupted(_) => ExitCode::from(130),
         }
     }
 }
@@ -24,7 +27,7 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Runtime(m) | Failure::Usage(m) => f.write_str(m),
+            Failure::Runtime(m) | Failure::Usage(m) | Failure::Interrupted(m) => f.write_str(m),
         }
     }
 }

@@ -12,8 +12,8 @@ use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimOptions};
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
@@ -28,14 +28,64 @@ pub struct Session {
     client: OnceLock<Client>,
     sim: Mutex<Option<RunningSim>>,
     cancel: Cancel,
+    /// Run-wide settings from the global flags.
+    pub run: RunOptions,
 }
 
-/// Ctrl-C in the REPL: the flag stops Rhai between operations (`on_progress`), the notification
-/// ends a call waiting on the network.
+/// Run-wide settings that mean the same for `run`, `eval`, `test` and the REPL.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How many items a `parallel` call works on at once unless the call says (`--concurrency`).
+    pub concurrency: usize,
+    /// No progress display and no summary lines (`-q`).
+    pub quiet: bool,
+}
+
+/// The concurrency of `parallel` when neither `--concurrency` nor the call names one.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// More workers than this is a typo, not a plan: refused with a message.
+pub const MAX_CONCURRENCY: usize = 256;
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            quiet: false,
+        }
+    }
+}
+
+/// A concurrency from a flag or a script, checked against the bounds.
+pub fn check_concurrency(n: i64) -> Result<usize, String> {
+    match usize::try_from(n) {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "concurrency must be from 1 to {MAX_CONCURRENCY}, got {n}"
+        )),
+    }
+}
+
+/// Ctrl-C. The flag stops Rhai between operations (`on_progress`), the notification ends a call
+/// waiting on the network. While a `parallel` call runs, the first Ctrl-C only asks it to drain
+/// (dispatch nothing more, let the items in progress finish); the next one cancels.
 #[derive(Default)]
 struct Cancel {
     flag: AtomicBool,
     notify: Notify,
+    drain: AtomicBool,
+    /// Ctrl-C presses since the session was last re-armed.
+    interrupts: AtomicUsize,
+    /// `parallel` calls running now.
+    parallel: AtomicUsize,
+}
+
+/// Marks a `parallel` call as running while it lives (see [`Session::parallel_running`]).
+pub struct ParallelRunning<'a>(&'a Session);
+
+impl Drop for ParallelRunning<'_> {
+    fn drop(&mut self) {
+        self.0.cancel.parallel.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// What a future waited on by [`Session::block_on`] answers when the wait is cancelled.
@@ -69,6 +119,7 @@ impl Session {
             client: OnceLock::new(),
             sim: Mutex::new(None),
             cancel: Cancel::default(),
+            run: RunOptions::default(),
         }
     }
 
@@ -143,6 +194,60 @@ impl Session {
     /// Arms the session for a new evaluation.
     pub fn reset_cancel(&self) {
         self.cancel.flag.store(false, Ordering::SeqCst);
+        self.cancel.drain.store(false, Ordering::SeqCst);
+        self.cancel.interrupts.store(0, Ordering::SeqCst);
+    }
+
+    /// One Ctrl-C: the first while a `parallel` call runs asks it to drain, any other cancels.
+    /// Answers how many there were since the session was armed.
+    pub fn interrupt(&self) -> usize {
+        let n = self.cancel.interrupts.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == 1 && self.cancel.parallel.load(Ordering::SeqCst) > 0 {
+            self.cancel.drain.store(true, Ordering::SeqCst);
+        } else {
+            self.cancel();
+        }
+        n
+    }
+
+    /// Whether a Ctrl-C arrived since the session was armed.
+    pub fn was_interrupted(&self) -> bool {
+        self.cancel.interrupts.load(Ordering::SeqCst) > 0
+    }
+
+    /// Whether `parallel` should start no more items: a Ctrl-C asked it to drain, or to stop.
+    pub fn is_draining(&self) -> bool {
+        self.cancel.drain.load(Ordering::SeqCst) || self.is_cancelled()
+    }
+
+    /// Marks a `parallel` call as running until the guard drops, so that a first Ctrl-C drains
+    /// it instead of cancelling.
+    pub fn parallel_running(&self) -> ParallelRunning<'_> {
+        self.cancel.parallel.fetch_add(1, Ordering::SeqCst);
+        ParallelRunning(self)
+    }
+
+    /// Ctrl-C (SIGINT) becomes [`interrupt`](Self::interrupt) for as long as the session lives.
+    /// With `exit_on_third`, a third Ctrl-C ends the process at once with exit code 130, for a
+    /// run stuck where nothing checks the cancel flag.
+    pub fn interrupt_on_ctrl_c(self: &Arc<Self>, exit_on_third: bool) {
+        let weak = Arc::downgrade(self);
+        let runtime = self.runtime();
+        // Listening starts here, not when the task first runs: a Ctrl-C right after this call
+        // must not meet the default handler, which would kill the process.
+        let mut presses = {
+            let _in_runtime = runtime.enter();
+            CtrlC::listen()
+        };
+        runtime.spawn(async move {
+            while presses.next().await {
+                let Some(s) = weak.upgrade() else { break };
+                if s.interrupt() >= 3 && exit_on_third {
+                    eprintln!("interrupted");
+                    std::process::exit(130);
+                }
+            }
+        });
     }
 
     /// The client, if anything has used it.
@@ -182,6 +287,37 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .map(|s| s.url.clone())
+    }
+}
+
+/// Ctrl-C presses, from the moment [`CtrlC::listen`] returns.
+enum CtrlC {
+    #[cfg(unix)]
+    Signal(tokio::signal::unix::Signal),
+    /// Where SIGINT cannot be registered synchronously: the first press may be missed.
+    Late,
+}
+
+impl CtrlC {
+    /// Must run inside the runtime.
+    fn listen() -> CtrlC {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            if let Ok(s) = signal(SignalKind::interrupt()) {
+                return CtrlC::Signal(s);
+            }
+        }
+        CtrlC::Late
+    }
+
+    /// Waits for the next press; false when no more can come.
+    async fn next(&mut self) -> bool {
+        match self {
+            #[cfg(unix)]
+            CtrlC::Signal(s) => s.recv().await.is_some(),
+            CtrlC::Late => tokio::signal::ctrl_c().await.is_ok(),
+        }
     }
 }
 

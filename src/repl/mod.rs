@@ -87,7 +87,10 @@ pub fn run(
         ),
         None => println!("qops {} — :help for help.", env!("CARGO_PKG_VERSION")),
     }
-    interrupt_on_ctrl_c(session);
+    // While an input runs the terminal is in cooked mode, so Ctrl-C is a SIGINT: it stops the
+    // evaluation (a `parallel` call drains first). While reading a line, rustyline gets Ctrl-C as
+    // a key and clears the line.
+    session.interrupt_on_ctrl_c(false);
     let mut repl = Repl {
         session,
         engine,
@@ -141,20 +144,6 @@ fn save_history(editor: &mut Editor<ReplHelper, FileHistory>, path: &std::path::
         let _ = std::fs::create_dir_all(dir);
     }
     let _ = editor.save_history(path);
-}
-
-/// While an input runs the terminal is in cooked mode, so Ctrl-C is a SIGINT: it cancels the
-/// evaluation. (While reading a line, rustyline gets Ctrl-C as a key and clears the line.)
-fn interrupt_on_ctrl_c(session: &Arc<Session>) {
-    let weak = Arc::downgrade(session);
-    session.runtime().spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            match weak.upgrade() {
-                Some(s) => s.cancel(),
-                None => break,
-            }
-        }
-    });
 }
 
 impl Repl<'_> {
@@ -322,7 +311,7 @@ impl Repl<'_> {
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, &merged);
         let elapsed = started.elapsed();
-        let interrupted = self.session.is_cancelled();
+        let interrupted = self.session.was_interrupted();
         self.session.reset_cancel();
         self.functions = merged;
         self.functions.clear_statements();

@@ -49,13 +49,29 @@ pub fn display(value: &Dynamic) -> Option<String> {
 }
 
 /// The message of a thrown value: the `message` field of an error map, or the value itself.
+/// An error of a `parallel` item names the item (`... (item: {"name":"acme"})`).
 pub fn thrown_message(value: &Dynamic) -> String {
     if let Some(map) = value.read_lock::<rhai::Map>() {
         if let Some(m) = map.get("message") {
-            return m.to_string();
+            return match map.get("item") {
+                Some(item) => format!("{m} (item: {})", short(item)),
+                None => m.to_string(),
+            };
         }
     }
     value.to_string()
+}
+
+/// A value as one short line of JSON (or as Rhai prints it), cut at 80 characters.
+fn short(value: &Dynamic) -> String {
+    let text = match rhai::serde::from_dynamic::<Value>(value) {
+        Ok(json) => json.to_string(),
+        Err(_) => value.to_string(),
+    };
+    match text.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }
 
 /// A map of query parameters (`#{type: "managed", name: "Sales"}`) as owned pairs.

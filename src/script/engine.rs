@@ -49,14 +49,17 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(limits.max_modules);
     let s = session.clone();
-    engine.on_progress(move |_| {
+    engine.on_progress(move |operations| {
+        super::parallel::note_operations(operations);
         s.is_cancelled()
             .then(|| rhai::Dynamic::from("interrupted (Ctrl-C)"))
     });
     engine.on_print(|text| {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
-        let _ = out.flush();
+        super::progress::around_output(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        })
     });
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "qops::script", "{}:{}: {text}", source.unwrap_or("script"), pos);
@@ -67,6 +70,8 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     super::handles::register(&mut engine, session);
     super::files::register(&mut engine, session);
     super::util::register(&mut engine, session);
+    super::parallel::register(&mut engine, session);
+    super::progress::register(&mut engine, session);
     super::tenants::register(&mut engine);
     super::licenses::register(&mut engine);
     super::users::register(&mut engine);

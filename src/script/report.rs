@@ -43,6 +43,8 @@ pub fn eval_error(file: &str, source: &str, err: &EvalAltResult) -> String {
     }
     let message = match current {
         EvalAltResult::ErrorRuntime(value, _) => thrown_message(value),
+        // Stopped by Ctrl-C or a `parallel` call: the reason, not Rhai's "Script terminated".
+        EvalAltResult::ErrorTerminated(reason, _) if reason.is_string() => reason.to_string(),
         other => strip_position(&other.to_string()),
     };
     let message = if is_api_error(current) {

@@ -10,7 +10,7 @@ use super::report;
 use super::runner::{script_files, Source};
 use crate::config::Env;
 use crate::failure::Failure;
-use crate::session::Session;
+use crate::session::{RunOptions, Session};
 use crate::sim::SimOptions;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope, AST};
 use std::path::PathBuf;
@@ -31,6 +31,7 @@ struct Case<'a> {
 pub fn run(
     roots: &FileRoots,
     limits: &Limits,
+    options: &RunOptions,
     paths: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<(), Failure> {
@@ -68,7 +69,7 @@ pub fn run(
     let (mut passed, mut failed) = (0, 0);
     for case in &cases {
         let started = Instant::now();
-        let outcome = run_case(&env, roots, limits, case);
+        let outcome = run_case(&env, roots, limits, options, case);
         let ms = started.elapsed().as_millis();
         let label = format!("{}::{}", case.source.name, case.name);
         match outcome {
@@ -95,9 +96,16 @@ pub fn run(
 
 /// A fresh simulator, session and engine for one test; the file's top-level statements (its
 /// imports) run first, then the test function.
-fn run_case(env: &Env, roots: &FileRoots, limits: &Limits, case: &Case) -> Result<(), String> {
+fn run_case(
+    env: &Env,
+    roots: &FileRoots,
+    limits: &Limits,
+    options: &RunOptions,
+    case: &Case,
+) -> Result<(), String> {
     let mut session = Session::new(env.clone());
     session.file_roots = roots.clone();
+    session.run = options.clone();
     session.start_embedded_sim(SimOptions::default())?;
     let session = Arc::new(session);
     let mut engine = engine::build(&session, limits);

@@ -14,6 +14,7 @@ mod limits;
 mod multicloud;
 mod onboarding;
 mod paging;
+mod parallel;
 mod repl;
 mod safety_files;
 mod safety_sandbox;

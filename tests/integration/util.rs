@@ -54,14 +54,19 @@ impl Sim {
         }
     }
 
-    /// `qops ARGS` with this simulator's environment and `--sim-url`.
-    pub fn qops(&self, args: &[&str]) -> Run {
+    /// The command `qops ARGS` with this simulator's environment and `--sim-url`, to spawn.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = qops_cmd();
         cmd.envs(&self.env)
             .args(args)
             .arg("--sim-url")
             .arg(&self.url);
-        Run::from(cmd.output().expect("run qops"))
+        cmd
+    }
+
+    /// `qops ARGS` with this simulator's environment and `--sim-url`.
+    pub fn qops(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run qops"))
     }
 
     /// Runs a script written to a temp file.
