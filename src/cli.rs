@@ -342,12 +342,12 @@ fn run_command(
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
             session.interrupt_on_ctrl_c(true);
-            interrupted_as_130(&session, runner::run(&engine, &source, args))
+            interrupted_as_130(session, runner::run(&engine, &source, args))
         }
         Command::Eval { expr } => {
             session.interrupt_on_ctrl_c(true);
             let source = runner::Source::inline("<eval>", &expr);
-            if let Some(text) = interrupted_as_130(&session, runner::eval(&engine, &source))? {
+            if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
                 println!("{text}");
             }
             Ok(())
