@@ -198,3 +198,105 @@ fn onboarding_killed_at_random_points_ends_as_one_clean_run() {
         again.stdout
     );
 }
+
+/// A CSV of `n` customers in a fresh directory, and that directory.
+fn customers(n: usize) -> (std::path::PathBuf, String) {
+    let mut csv = String::from("name\n");
+    for i in 0..n {
+        csv.push_str(&format!("cust-{i:03}\n"));
+    }
+    let file = temp_file("customers.csv", &csv);
+    let dir = file.parent().unwrap().to_path_buf();
+    (dir, file.to_str().unwrap().to_string())
+}
+
+/// Every customer tenant holds exactly one IdP, its five users (and the bot) and five licenses.
+#[track_caller]
+fn exactly_one_of_everything(sim: &Sim, n: usize) {
+    let state = sim.admin("state");
+    let tenants: Vec<&Value> = state["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["source"] == false)
+        .collect();
+    assert_eq!(tenants.len(), n, "tenants (orphans?)");
+    let mut names: Vec<&str> = tenants.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n, "duplicate tenant names");
+    for t in tenants {
+        assert_eq!(t["identityProviders"].as_array().map(Vec::len), Some(1), "{t}");
+        assert_eq!(t["users"], 6, "{t}");
+        assert_eq!(t["licenseAssignments"], 6, "{t}");
+    }
+}
+
+fn bulk(sim: &Sim, dir: &Path, csv: &str, journal: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QLIK_") || k.starts_with("QOPS_") {
+            cmd.env_remove(k);
+        }
+    }
+    let script = repo_path("scripts/bulk_onboard.rhai");
+    let key = repo_path("scripts/keys/example-jwt-signer.pub.pem");
+    cmd.current_dir(dir)
+        .envs(&sim.env)
+        .arg("run")
+        .arg(&script)
+        .args(["--arg", &format!("customers={csv}")])
+        .args(["--arg", &format!("jwt_key={}", key.display())])
+        .args(["--allow-path", key.parent().unwrap().to_str().unwrap()])
+        .arg("--journal")
+        .arg(journal)
+        .args(["--sim-url", &sim.url])
+        .args(extra);
+    cmd
+}
+
+#[test]
+fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
+    let n = 12;
+    let sim = Sim::start(&["--latency", "15", "--tenant-quota", "100", "--seed", "9"]);
+    let (dir, csv) = customers(n);
+    let journal = dir.join("bulk.jsonl");
+    let mut rng = 0x9e37_79b9_u64;
+    for _ in 0..8 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let mut child = bulk(&sim, &dir, &csv, &journal, &["--concurrency", "4", "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100 + rng % 1200));
+        let done = matches!(child.try_wait(), Ok(Some(_)));
+        let _ = child.kill();
+        let _ = child.wait();
+        if done {
+            break;
+        }
+    }
+    let last = Run::from(bulk(&sim, &dir, &csv, &journal, &["--concurrency", "4"]).output().unwrap());
+    last.ok();
+    assert_eq!(last.line("onboarded"), format!("{n} of {n} customers"));
+    exactly_one_of_everything(&sim, n);
+}
+
+#[test]
+fn a_hundred_tenants_through_a_faulty_simulator_end_exact() {
+    let n = 100;
+    let sim = Sim::start(&["--faults", "0.1", "--tenant-quota", "200", "--seed", "3"]);
+    let (dir, csv) = customers(n);
+    let journal = dir.join("bulk.jsonl");
+    let run = Run::from(bulk(&sim, &dir, &csv, &journal, &["--concurrency", "16"]).output().unwrap());
+    run.ok();
+    assert_eq!(run.line("onboarded"), format!("{n} of {n} customers"));
+    exactly_one_of_everything(&sim, n);
+    let faults = &sim.admin("stats")["faults"];
+    for kind in ["reset-after", "reset-before", "error", "unavailable"] {
+        assert!(faults[kind].as_u64().unwrap_or(0) > 0, "no {kind} fault in {faults}");
+    }
+}
