@@ -29,6 +29,10 @@ struct Global {
     /// Start a simulator inside this process and run against it (sets QLIK_TENANT & co.)
     #[arg(long, global = true, conflicts_with = "sim_url")]
     sim: bool,
+    /// The tenant quota of an embedded simulator's entitlement (--sim, `qops test`)
+    /// [env: QOPS_SIM_TENANT_QUOTA] [default: 25]
+    #[arg(long, global = true, value_name = "N", value_parser = quota)]
+    sim_tenant_quota: Option<usize>,
     /// Send requests for simulator hosts (*.qlik.localhost) to a running `qops sim` [env: QOPS_SIM]
     #[arg(long, global = true, value_name = "URL")]
     sim_url: Option<String>,
@@ -118,6 +122,9 @@ struct SimArgs {
     /// Seed for ids, names and faults
     #[arg(long, default_value_t = 1, value_name = "N")]
     seed: u64,
+    /// Tenants the seeded entitlement allows, the source tenant included
+    #[arg(long, default_value_t = crate::sim::DEFAULT_TENANT_QUOTA, value_name = "N", value_parser = quota)]
+    tenant_quota: usize,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -131,6 +138,16 @@ fn positive(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err(format!("expected a positive number, got {s:?}")),
+    }
+}
+
+/// A tenant quota: at least 1, since the seeded source tenant counts against it.
+fn quota(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of tenants, at least 1 (the source tenant), got {s:?}"
+        )),
     }
 }
 
@@ -194,8 +211,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     if let Some(n) = cli.global.max_operations {
         limits.max_operations = n;
     }
+    let embedded = embedded_sim_options(&cli, &env)?;
     if let Command::Test { paths, filter } = &cli.command {
-        return crate::script::testing::run(&env, &limits, &or_here(paths), filter.as_deref());
+        let paths = or_here(paths);
+        return crate::script::testing::run(&env, &limits, &embedded, &paths, filter.as_deref());
     }
     let mut session = Session::new(env);
     if !cli.global.allow_paths.is_empty() {
@@ -203,7 +222,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
     if cli.global.sim {
         session
-            .start_embedded_sim(SimOptions::default())
+            .start_embedded_sim(embedded)
             .map_err(Failure::Runtime)?;
     } else if let Some(url) = cli
         .global
@@ -246,6 +265,28 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// The options of an embedded simulator (`--sim`, `qops test`): `--sim-tenant-quota`, else
+/// `QOPS_SIM_TENANT_QUOTA`, else the default quota. The flag without an embedded simulator to
+/// apply to is a usage error; the variable is then ignored.
+fn embedded_sim_options(cli: &Cli, env: &Env) -> Result<SimOptions, Failure> {
+    let embedded = cli.global.sim || matches!(cli.command, Command::Test { .. });
+    let mut opts = SimOptions::default();
+    if let Some(n) = cli.global.sim_tenant_quota {
+        if !embedded {
+            return Err(Failure::Usage(
+                "--sim-tenant-quota applies to an embedded simulator: use it with --sim or `qops test` (a running `qops sim` takes --tenant-quota)".into(),
+            ));
+        }
+        opts.tenant_quota = n;
+    } else if let Some(v) = env.get(vars::SIM_TENANT_QUOTA).filter(|v| !v.is_empty()) {
+        if embedded {
+            opts.tenant_quota = quota(&v)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", vars::SIM_TENANT_QUOTA)))?;
+        }
+    }
+    Ok(opts)
+}
+
 /// The paths given, or the working directory.
 fn or_here(paths: &[PathBuf]) -> Vec<PathBuf> {
     if paths.is_empty() {
@@ -263,6 +304,7 @@ fn serve_sim(args: SimArgs) -> Result<(), Failure> {
         time_scale: args.time_scale,
         faults: args.faults,
         seed: args.seed,
+        tenant_quota: args.tenant_quota,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

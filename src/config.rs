@@ -19,6 +19,8 @@ pub mod vars {
     pub const CLIENT_SECRET: &str = "QLIK_CLIENT_SECRET";
     pub const API_KEY: &str = "QLIK_API_KEY";
     pub const SIM: &str = "QOPS_SIM";
+    /// The tenant quota of an embedded simulator (`--sim-tenant-quota`).
+    pub const SIM_TENANT_QUOTA: &str = "QOPS_SIM_TENANT_QUOTA";
     pub const PATH: &str = "QOPS_PATH";
 }
 

@@ -25,10 +25,12 @@ struct Case<'a> {
     name: String,
 }
 
-/// Runs the tests under `paths` whose name contains `filter`; fails when any test fails.
+/// Runs the tests under `paths` whose name contains `filter`, each against a simulator started
+/// with `sim`; fails when any test fails.
 pub fn run(
     env: &Env,
     limits: &Limits,
+    sim: &SimOptions,
     paths: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<(), Failure> {
@@ -65,7 +67,7 @@ pub fn run(
     let (mut passed, mut failed) = (0, 0);
     for case in &cases {
         let started = Instant::now();
-        let outcome = run_case(env, limits, case);
+        let outcome = run_case(env, limits, sim, case);
         let ms = started.elapsed().as_millis();
         let label = format!("{}::{}", case.source.name, case.name);
         match outcome {
@@ -92,9 +94,9 @@ pub fn run(
 
 /// A fresh simulator, session and engine for one test; the file's top-level statements (its
 /// imports) run first, then the test function.
-fn run_case(env: &Env, limits: &Limits, case: &Case) -> Result<(), String> {
+fn run_case(env: &Env, limits: &Limits, sim: &SimOptions, case: &Case) -> Result<(), String> {
     let mut session = Session::new(env.clone());
-    session.start_embedded_sim(SimOptions::default())?;
+    session.start_embedded_sim(sim.clone())?;
     let session = Arc::new(session);
     let mut engine = engine::build(&session, limits);
     register(&mut engine);

@@ -12,6 +12,11 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// The latency, jitter and faults `opts` ask for.
+    pub fn from_options(opts: &super::SimOptions) -> Self {
+        Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed)
+    }
+
     pub fn new(latency_ms: u64, jitter_ms: u64, rate: f64, seed: u64) -> Self {
         let rate = if rate.is_finite() {
             rate.clamp(0.0, 1.0)

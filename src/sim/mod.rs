@@ -11,10 +11,10 @@
 //! `qseow.qlik.localhost` (QRS, hybrid deployment service, distribution to the tenants, whose
 //! staged apps `items` lists).
 //!
-//! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25
-//! tenants) whose signed key every tenant's license overview shows; one region-level OAuth
-//! client per region; the source tenant `acme.us.qlik.localhost` with the default roles and
-//! users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin, SharedSpaceCreator), Carol
+//! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota
+//! `tenant_quota`, 25 by default) whose signed key every tenant's license overview shows; one
+//! region-level OAuth client per region; the source tenant `acme.us.qlik.localhost` with the
+//! default roles and users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin, SharedSpaceCreator), Carol
 //! Consumer (no roles), Dave Departed (disabled, Developer), Erin Invited (invited), Frank Data
 //! (DataAdmin); each OAuth client gets its bot user on first token. A caller on a tenant is
 //! always a user acting with its own roles: a client's bot, an impersonated user, or the user
@@ -51,6 +51,8 @@ mod spaces;
 mod state;
 mod tenants;
 #[cfg(test)]
+mod tenants_tests;
+#[cfg(test)]
 mod test_support;
 mod users;
 
@@ -72,6 +74,9 @@ pub struct SimOptions {
     pub faults: f64,
     /// Seed for ids, names, secrets and faults.
     pub seed: u64,
+    /// Tenants the seeded entitlement allows, the source tenant included (its signed license
+    /// key carries this quota).
+    pub tenant_quota: usize,
 }
 
 impl Default for SimOptions {
@@ -83,9 +88,13 @@ impl Default for SimOptions {
             time_scale: 1.0,
             faults: 0.0,
             seed: 1,
+            tenant_quota: DEFAULT_TENANT_QUOTA,
         }
     }
 }
+
+/// Tenants the seeded entitlement allows unless [`SimOptions::tenant_quota`] says otherwise.
+pub const DEFAULT_TENANT_QUOTA: usize = seed::TENANT_QUOTA;
 
 /// The simulator's domain: hosts are `<tenant>.<region>.qlik.localhost`, `register.<region>...`.
 pub const DOMAIN: &str = "qlik.localhost";
@@ -141,7 +150,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
     }
     env.insert("QOPS_SIM".to_string(), url.clone());
     env.insert("QLIK_QSEOW".to_string(), qseow::HOST.to_string());
-    let faults = faults::Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed);
+    let faults = faults::Faults::from_options(&opts);
     let app = server::router(Arc::new(server::App {
         state: Mutex::new(state),
         faults,

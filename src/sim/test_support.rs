@@ -79,9 +79,14 @@ fn current_thread() -> tokio::runtime::Runtime {
 impl Sim {
     /// The default seed, no faults.
     pub fn new() -> Self {
+        Sim::with_options(&SimOptions::default())
+    }
+
+    /// The world and faults `opts` describe (latency is not applied in process).
+    pub fn with_options(opts: &SimOptions) -> Self {
         Sim {
-            st: seed::seed(&SimOptions::default()),
-            faults: Faults::new(0, 0, 0.0, 1),
+            st: seed::seed(opts),
+            faults: Faults::from_options(opts),
             json_only: false,
         }
     }

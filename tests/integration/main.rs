@@ -14,6 +14,7 @@ mod multicloud;
 mod onboarding;
 mod paging;
 mod repl;
+mod simulator;
 mod tokens;
 mod transport;
 mod tutorial;

@@ -1,0 +1,99 @@
+//! Options of the simulator itself, over the wire: the entitlement's tenant quota (`qops sim
+//! --tenant-quota`, and for embedded simulators `--sim-tenant-quota` / `QOPS_SIM_TENANT_QUOTA`).
+
+use crate::util::*;
+
+/// Creates tenants until the entitlement refuses; prints `created N` and the refusal's code.
+const FILL_THE_QUOTA: &str = r#"
+let key = tenant(env("QLIK_TENANT")).license_key();
+let r = region("us");
+let n = 0;
+loop {
+    try {
+        r.create_tenant(#{licenseKey: key});
+        n += 1;
+    } catch (e) {
+        print(`created ${n}, then ${e.status} ${e.code} ${e.title}`);
+        break;
+    }
+}
+"#;
+
+#[test]
+fn qops_sim_takes_a_tenant_quota() {
+    let sim = Sim::start(&["--tenant-quota", "30"]);
+    let run = sim.script(FILL_THE_QUOTA, &[]);
+    run.ok();
+    assert_eq!(
+        run.line("created"),
+        "29, then 403 TENANTS-22 License quota limit reached"
+    );
+    let ent = &sim.admin("state")["entitlements"][0];
+    assert_eq!(ent["tenantQuota"], 30);
+    assert_eq!(ent["tenants"], 30);
+}
+
+/// `qops run <FILL_THE_QUOTA> --sim ARGS` with `env` set.
+fn fill_embedded(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let file = temp_file("fill.rhai", FILL_THE_QUOTA);
+    let mut cmd = qops_cmd();
+    cmd.arg("run")
+        .arg(&file)
+        .arg("--sim")
+        .args(args)
+        .envs(env.iter().copied());
+    Run::from(cmd.output().expect("run qops"))
+}
+
+#[test]
+fn an_embedded_simulator_takes_the_quota_from_the_flag_or_the_environment() {
+    let by_default = fill_embedded(&[], &[]);
+    assert_eq!(
+        by_default.ok().line("created"),
+        "24, then 403 TENANTS-22 License quota limit reached"
+    );
+    let by_env = fill_embedded(&[], &[("QOPS_SIM_TENANT_QUOTA", "27")]);
+    assert!(by_env.ok().line("created").starts_with("26, then 403"));
+    let flag_wins = fill_embedded(
+        &["--sim-tenant-quota", "30"],
+        &[("QOPS_SIM_TENANT_QUOTA", "27")],
+    );
+    assert!(flag_wins.ok().line("created").starts_with("29, then 403"));
+    // Nonsense is a usage error, from the flag or the variable.
+    fill_embedded(&["--sim-tenant-quota", "0"], &[]).fails_with(2);
+    let bad_env = fill_embedded(&[], &[("QOPS_SIM_TENANT_QUOTA", "many")]);
+    bad_env.fails_with(2);
+    assert!(
+        bad_env.stderr.contains("QOPS_SIM_TENANT_QUOTA"),
+        "{}",
+        bad_env.stderr
+    );
+}
+
+#[test]
+fn qops_test_gives_each_test_a_simulator_with_that_quota() {
+    let body = FILL_THE_QUOTA.replace("print(", "throw(");
+    let file = temp_file("quota_test.rhai", &format!("fn test_fill() {{{body}}}\n"));
+    let run = qops_cmd()
+        .args(["test", file.to_str().unwrap(), "--sim-tenant-quota", "28"])
+        .output()
+        .map(Run::from)
+        .unwrap();
+    run.fails_with(1);
+    assert!(
+        run.stdout.contains("created 27, then 403 TENANTS-22"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_quota_flag_needs_an_embedded_simulator() {
+    let run = qops_cmd()
+        .args(["eval", "1", "--sim-tenant-quota", "30"])
+        .output()
+        .map(Run::from)
+        .unwrap();
+    run.fails_with(2);
+    assert!(run.stderr.contains("--sim-tenant-quota"), "{}", run.stderr);
+}
