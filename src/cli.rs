@@ -5,7 +5,7 @@ use crate::failure::Failure;
 use crate::script::modules::Resolver;
 use crate::script::{docs, engine, runner};
 use crate::session::Session;
-use crate::sim::SimOptions;
+use crate::sim::{FaultKind, SimOptions};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -116,9 +116,16 @@ struct SimArgs {
     /// Run the simulator's clock X times faster (token lifetimes, rate-limit windows)
     #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = positive)]
     time_scale: f64,
-    /// Answer this fraction of API requests with 503
+    /// Strike this fraction of API requests with a fault (of --fault-kinds)
     #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = fraction)]
     faults: f64,
+    /// The faults drawn from, comma-separated: unavailable (503 + Retry-After, not applied),
+    /// error (500/502, not applied), reset-before (connection closed, not applied), reset-after
+    /// (applied, then the connection is closed mid-answer), slow (applied, answered seconds
+    /// late) [default: all five]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = FaultKind::parse,
+          default_values_t = FaultKind::ALL, hide_default_value = true)]
+    fault_kinds: Vec<FaultKind>,
     /// Seed for ids, names and faults
     #[arg(long, default_value_t = 1, value_name = "N")]
     seed: u64,
@@ -303,6 +310,7 @@ fn serve_sim(args: SimArgs) -> Result<(), Failure> {
         jitter_ms: args.jitter,
         time_scale: args.time_scale,
         faults: args.faults,
+        fault_kinds: args.fault_kinds,
         seed: args.seed,
         tenant_quota: args.tenant_quota,
     };

@@ -1,6 +1,7 @@
 //! `/_sim/*`: inspection endpoints for tests (any host, no auth, never limited or faulted).
 
 use super::errors::{ok, HResult};
+use super::faults::FaultKind;
 use super::state::State;
 use serde_json::{json, Value};
 
@@ -64,9 +65,16 @@ pub fn state(st: &State) -> HResult {
 
 /// GET /_sim/stats
 pub fn stats(st: &State) -> HResult {
+    let s = &st.stats;
+    let faults: serde_json::Map<String, Value> = FaultKind::ALL
+        .iter()
+        .map(|&k| (k.name().to_string(), json!(s.faults[k as usize])))
+        .collect();
     ok(&json!({
-        "token_grants": st.stats.token_grants,
-        "requests": st.stats.requests,
-        "rate_limited": st.stats.rate_limited,
+        "token_grants": s.token_grants,
+        "requests": s.requests,
+        "rate_limited": s.rate_limited,
+        "by_method_status": s.by_method_status,
+        "faults": faults,
     }))
 }

@@ -26,6 +26,8 @@ mod apps;
 mod clock;
 mod errors;
 mod faults;
+#[cfg(test)]
+mod faults_tests;
 mod groups;
 mod identity;
 #[cfg(test)]
@@ -56,6 +58,7 @@ mod tenants_tests;
 mod test_support;
 mod users;
 
+pub use faults::FaultKind;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -70,8 +73,10 @@ pub struct SimOptions {
     pub jitter_ms: u64,
     /// The simulator's clock runs this many times faster than real time.
     pub time_scale: f64,
-    /// Fraction of API requests answered with a 503 fault.
+    /// Fraction of API requests that meet a fault (see `faults`).
     pub faults: f64,
+    /// The kinds of fault drawn from, uniformly (default: all).
+    pub fault_kinds: Vec<FaultKind>,
     /// Seed for ids, names, secrets and faults.
     pub seed: u64,
     /// Tenants the seeded entitlement allows, the source tenant included (its signed license
@@ -87,6 +92,7 @@ impl Default for SimOptions {
             jitter_ms: 0,
             time_scale: 1.0,
             faults: 0.0,
+            fault_kinds: FaultKind::ALL.to_vec(),
             seed: 1,
             tenant_quota: DEFAULT_TENANT_QUOTA,
         }

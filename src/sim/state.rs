@@ -6,6 +6,7 @@
 //! [`Tenant`] next to `users`; the QSEoW site is the `qseow` field of [`State`].
 
 use super::clock::{Clock, SimMs};
+use super::faults::FaultKind;
 use super::ids::Ids;
 use super::limits::RateLimiter;
 use crate::regions::Region;
@@ -170,12 +171,34 @@ impl Tenant {
     }
 }
 
+/// What `/_sim/stats` shows: requests outside `/_sim/*`, and what became of them.
 #[derive(Default)]
 pub struct Stats {
     /// `"<host> <clientId>"` -> tokens granted.
     pub token_grants: BTreeMap<String, u64>,
     pub requests: u64,
+    /// 429s.
     pub rate_limited: u64,
+    /// `"<METHOD> <status>"` -> answers that reached the client (a cut connection delivers no
+    /// status, so `requests` is this total plus the `reset-*` faults).
+    pub by_method_status: BTreeMap<String, u64>,
+    /// Faults injected, by kind (indexed by `FaultKind as usize`).
+    pub faults: [u64; FaultKind::ALL.len()],
+}
+
+impl Stats {
+    /// Counts the answer `status` to a `method` request that met `fault`.
+    pub fn record(&mut self, method: &str, status: u16, fault: Option<FaultKind>) {
+        if let Some(kind) = fault {
+            self.faults[kind as usize] += 1;
+        }
+        if !fault.is_some_and(FaultKind::loses_answer) {
+            *self
+                .by_method_status
+                .entry(format!("{method} {status}"))
+                .or_default() += 1;
+        }
+    }
 }
 
 pub struct State {

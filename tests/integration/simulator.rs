@@ -1,7 +1,11 @@
 //! Options of the simulator itself, over the wire: the entitlement's tenant quota (`qops sim
-//! --tenant-quota`, and for embedded simulators `--sim-tenant-quota` / `QOPS_SIM_TENANT_QUOTA`).
+//! --tenant-quota`, and for embedded simulators `--sim-tenant-quota` / `QOPS_SIM_TENANT_QUOTA`)
+//! and the kinds of injected fault (`--fault-kinds`), as a raw client and qops see them.
 
 use crate::util::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
 
 /// Creates tenants until the entitlement refuses; prints `created N` and the refusal's code.
 const FILL_THE_QUOTA: &str = r#"
@@ -96,4 +100,93 @@ fn the_quota_flag_needs_an_embedded_simulator() {
         .unwrap();
     run.fails_with(2);
     assert!(run.stderr.contains("--sim-tenant-quota"), "{}", run.stderr);
+}
+
+/// `POST /oauth/token` with the simulator's client over a fresh connection; every byte received
+/// until the server closed it, whichever way it did.
+fn raw_token_request(sim: &Sim) -> String {
+    let body = serde_json::json!({
+        "client_id": sim.env["QLIK_CLIENT_ID"], "client_secret": sim.env["QLIK_CLIENT_SECRET"],
+        "grant_type": "client_credentials"
+    })
+    .to_string();
+    let mut stream = TcpStream::connect(sim.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let req = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        sim.tenant_host(),
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn reset_before_closes_the_connection_without_a_byte_and_grants_nothing() {
+    let sim = Sim::start(&["--faults", "1", "--fault-kinds", "reset-before"]);
+    assert_eq!(raw_token_request(&sim), "");
+    let stats = sim.admin("stats");
+    assert_eq!(stats["faults"]["reset-before"], 1);
+    assert_eq!(sim.token_grants(sim.tenant_host()), 0);
+}
+
+#[test]
+fn reset_after_grants_then_cuts_the_answer_short_of_its_length() {
+    let sim = Sim::start(&["--faults", "1", "--fault-kinds", "reset-after"]);
+    let got = raw_token_request(&sim);
+    let (head, body) = got.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        !body.is_empty() && body.len() < length,
+        "{} of {length}",
+        body.len()
+    );
+    assert_eq!(sim.token_grants(sim.tenant_host()), 1);
+
+    // qops sees a failed exchange (retried, then reported), never a short success.
+    let run = sim.qops(&["eval", r#"tenant(env("QLIK_TENANT")).me().name"#]);
+    run.fails_with(1);
+    assert!(
+        run.stderr
+            .contains("end of file before message length reached"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn fault_kinds_must_be_known() {
+    let run = qops_cmd()
+        .args([
+            "sim",
+            "--faults",
+            "0.1",
+            "--fault-kinds",
+            "unavailable,timeout",
+        ])
+        .output()
+        .map(Run::from)
+        .unwrap();
+    run.fails_with(2);
+    assert!(
+        run.stderr.contains("unknown fault kind \"timeout\""),
+        "{}",
+        run.stderr
+    );
 }
