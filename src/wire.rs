@@ -103,6 +103,24 @@ pub const TENANTS_CONFIRM_FAILED_CODE: &str = "HTTP-412";
 /// the subdomain must be 3..=63 of `[a-z0-9-]` (the documented TENANTS-10 meta title).
 pub const TENANT_ALIAS_SUBDOMAIN_LEN: std::ops::RangeInclusive<usize> = 3..=63;
 
+/// POST /tenants with the legacy `name` and/or `hostnames` (reference §3.2, absent from the
+/// current spec, [?] whether still accepted): we accept both. The name follows the alias rule
+/// above (3..=63 of `[a-z0-9-]`, lowercased, no hyphen at either end, `register`/`qseow`
+/// reserved) and becomes the tenant's `name` and hostname `<name>.<region>.<domain>`; a single
+/// `hostnames` entry (bare or full) must line up with it, or alone names the tenant; more
+/// entries are a 400. Without either, the name is generated as before. This lets a client that
+/// lost the answer to a creation find the tenant it created by its hostname.
+///
+/// A chosen name whose hostname is taken in the region (as a primary hostname or an alias) is
+/// refused with 409 Conflict, code `HTTP-409` (the tenants convention above for undocumented
+/// errors), pointer `/name`, without the other tenant's id. 409 because the request is valid
+/// and only the world's state stands in its way, as for every unique key in the simulator.
+/// It is checked after the license key and BEFORE the quota: a client that lost the answer to
+/// its own creation and sends it again learns "taken" (and looks the tenant up), not "quota
+/// reached", even when its tenant took the last slot.
+pub const TENANT_NAME_TAKEN_STATUS: u16 = 409;
+pub const TENANT_NAME_TAKEN_CODE: &str = "HTTP-409";
+
 /// Invitations (POST /users with status invited, PATCH renew /inviteExpiry) last 7 days.
 pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 

@@ -190,3 +190,26 @@ fn fault_kinds_must_be_known() {
         run.stderr
     );
 }
+
+#[test]
+fn a_tenant_created_with_a_name_is_found_by_its_hostname() {
+    let sim = Sim::start(&[]);
+    let run = sim.script(
+        r#"
+        let key = tenant(env("QLIK_TENANT")).license_key();
+        let r = region("us");
+        let created = r.create_tenant(#{licenseKey: key, name: "globex"});
+        print(`created ${created.hostnames[0]}`);
+        try { r.create_tenant(#{licenseKey: key, name: "globex"}); } catch (e) { print(`again ${e.status} ${e.code}`); }
+        let found = r.tenant("globex.us.qlik.localhost").info();
+        print(`found ${found.id == created.id} ${found.name}`);
+        try { r.tenant("nobody.us.qlik.localhost").info(); } catch (e) { print(`unknown ${e.status}`); }
+        "#,
+        &[],
+    );
+    run.ok();
+    assert_eq!(run.line("created"), "globex.us.qlik.localhost");
+    assert_eq!(run.line("again"), "409 HTTP-409");
+    assert_eq!(run.line("found"), "true globex");
+    assert_eq!(run.line("unknown"), "404");
+}
