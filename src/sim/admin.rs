@@ -49,7 +49,7 @@ pub fn state(st: &State) -> HResult {
         .entitlements
         .iter()
         .map(|e| {
-            let used = st.tenants.iter().filter(|t| t.license.license_number == e.license_number).count();
+            let used = st.tenants.count_licensed(&e.license_number);
             json!({"licenseNumber": e.license_number, "licenseKey": e.license_key, "tenantQuota": e.quota, "tenants": used})
         })
         .collect();

@@ -458,7 +458,7 @@ mod tests {
 
     fn acme() -> Tenant {
         let mut st = seed::seed(&SimOptions::default());
-        st.tenants.remove(0)
+        st.tenants.into_vec().remove(0)
     }
 
     #[test]

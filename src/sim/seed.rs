@@ -150,18 +150,20 @@ pub fn seed(opts: &SimOptions) -> State {
     let source_tenant_id = acme.id.clone();
     let qseow = super::qseow::seed(&mut ids, now);
 
-    State {
+    let mut st = State {
         clock,
         license_signing_key,
         token_signing_key,
         entitlements: vec![entitlement],
         region_clients,
-        tenants: vec![acme],
+        tenants: Default::default(),
         source_tenant_id,
         tokens: Default::default(),
         limiter: RateLimiter::default(),
         stats: Stats::default(),
         qseow,
         ids,
-    }
+    };
+    st.tenants.push(acme);
+    st
 }

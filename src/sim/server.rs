@@ -442,10 +442,7 @@ fn tenant_api(
                 return Err(users::forbidden());
             }
             let State { tenants, ids, .. } = st;
-            let t = tenants
-                .iter_mut()
-                .find(|t| t.id == tenant_id)
-                .ok_or_else(not_found)?;
+            let t = tenants.with_id_mut(tenant_id).ok_or_else(not_found)?;
             match route {
                 Route::Users => {
                     let resp = users::create(req, t, now, ids)?;
@@ -492,10 +489,7 @@ fn content_api(
     let now = st.now();
     let method = req.method.as_str();
     let State { tenants, ids, .. } = st;
-    let t = tenants
-        .iter_mut()
-        .find(|t| t.id == tenant_id)
-        .ok_or_else(not_found)?;
+    let t = tenants.with_id_mut(tenant_id).ok_or_else(not_found)?;
     let read = method == "GET";
     match route {
         Route::LicensesAssignments => license_assignments::list(req, t),

@@ -210,11 +210,7 @@ pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
             .pointer("/name"));
         }
     }
-    let used = st
-        .tenants
-        .iter()
-        .filter(|t| t.license.license_number == claims.license_number)
-        .count();
+    let used = st.tenants.count_licensed(&claims.license_number);
     if used >= claims.tenant_quota {
         return Err(ApiError::new(
             Api::Tenants,
@@ -281,9 +277,8 @@ fn confirm(req: &Req, t: &Tenant) -> Result<(), ApiError> {
 }
 
 fn regional<'a>(st: &'a mut State, id: &str, region: &Region) -> Result<&'a mut Tenant, ApiError> {
-    st.tenants
-        .iter_mut()
-        .find(|t| t.id == id && t.region.code == region.code)
+    st.tenant_mut(id)
+        .filter(|t| t.region.code == region.code)
         .ok_or_else(|| not_found(id))
 }
 
@@ -428,11 +423,7 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
                     .as_str()
                     .ok_or_else(|| patch_error(path, "The hostname must be a string"))?;
                 let host = alias_host(s, t).map_err(|m| patch_error(path, &m))?;
-                if st
-                    .tenants
-                    .iter()
-                    .any(|o| o.id != t.id && o.hostnames.contains(&host))
-                {
+                if st.tenant_by_host(&host).is_some_and(|o| o.id != t.id) {
                     return Err(patch_error(path, "Hostname is already in use"));
                 }
                 changes.push((path.into(), json!(host)));
@@ -449,19 +440,14 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
             _ => return Err(patch_error(path, "This path cannot be patched")),
         }
     }
+    let mut alias = None;
     let t = st.tenant_mut(tenant_id).ok_or_else(|| not_found(id))?;
     for (path, value) in changes {
         let b = value.as_bool().unwrap_or(false);
         let s = value.as_str().unwrap_or("").to_string();
         match path.as_str() {
             "/name" => t.name = s,
-            "/hostnames/1" => {
-                if t.hostnames.len() > 1 {
-                    t.hostnames[1] = s;
-                } else {
-                    t.hostnames.push(s);
-                }
-            }
+            "/hostnames/1" => alias = Some(s),
             "/autoAssignCreateSharedSpacesRoleToProfessionals" => {
                 t.auto_assign_create_shared_spaces = b
             }
@@ -477,5 +463,8 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
         }
     }
     t.updated_ms = now;
+    if let Some(host) = alias {
+        st.tenants.set_alias(tenant_id, host);
+    }
     no_content()
 }

@@ -299,3 +299,74 @@ fn an_alias_takes_its_name_and_the_same_name_is_free_in_another_region() {
     assert_eq!(eu.status, 201, "{}", eu.text);
     assert_eq!(eu.body["hostnames"], json!(["acme.eu.qlik.localhost"]));
 }
+
+#[test]
+fn a_thousand_tenants_each_found_by_its_hostname() {
+    let mut r = Registrar::new(&SimOptions {
+        tenant_quota: 1000,
+        ..SimOptions::default()
+    });
+    let mut created = Vec::new();
+    for i in 1..1000 {
+        // The register host's Tier 2 budget is not what this test is about.
+        r.sim.st.limiter = Default::default();
+        let a = r.create(json!({ "name": format!("bulk{i:04}") }));
+        assert_eq!(a.status, 201, "{}", a.text);
+        created.push(a.body["id"].as_str().unwrap().to_string());
+    }
+    assert_quota_reached(&r.create(json!({})), 1000);
+    for (i, id) in created.iter().enumerate() {
+        let host = format!("bulk{:04}.us.qlik.localhost", i + 1);
+        let auth = bearer(&token(&mut r.sim, &host.to_uppercase()));
+        let me = r.sim.call_blocking(
+            "GET",
+            &host,
+            "/api/v1/tenants/me",
+            &[("authorization", &auth)],
+            "",
+        );
+        assert_eq!(me.status, 302, "{host}: {}", me.text);
+        assert!(me.header("location").ends_with(id.as_str()), "{host}");
+    }
+    let state = r.state();
+    assert_eq!(state["entitlements"][0]["tenants"], 1000);
+    assert_eq!(state["tenants"].as_array().unwrap().len(), 1000);
+}
+
+#[test]
+fn aliases_move_in_the_host_index() {
+    let mut r = Registrar::new(&SimOptions::default());
+    let source = bearer(&token(&mut r.sim, ACME));
+    let path = format!("/api/v1/tenants/{}", r.sim.st.source_tenant_id);
+    let mut alias = |r: &mut Registrar, value: &str| {
+        let patch = json!([{"op": "replace", "path": "/hostnames/1", "value": value}]);
+        let a = r.sim.call_blocking(
+            "PATCH",
+            ACME,
+            &path,
+            &[("authorization", &source)],
+            &patch.to_string(),
+        );
+        assert_eq!(a.status, 204, "{}", a.text);
+    };
+    let found = |r: &Registrar, host: &str| r.sim.st.tenant_by_host(host).map(|t| t.name.clone());
+    alias(&mut r, "first");
+    assert_eq!(
+        found(&r, "First.us.qlik.localhost").as_deref(),
+        Some("acme")
+    );
+    alias(&mut r, "second");
+    assert_eq!(found(&r, "first.us.qlik.localhost"), None);
+    assert_eq!(
+        found(&r, "second.us.qlik.localhost").as_deref(),
+        Some("acme")
+    );
+    // The alias may repeat the primary hostname; replacing it keeps the primary.
+    alias(&mut r, "acme");
+    alias(&mut r, "third");
+    assert_eq!(found(&r, ACME).as_deref(), Some("acme"));
+    assert_eq!(found(&r, "second.us.qlik.localhost"), None);
+    // A freed alias can name a new tenant.
+    assert_eq!(r.create(json!({"name": "second"})).status, 201);
+    assert_eq!(r.create(json!({"name": "third"})).status, 409);
+}
