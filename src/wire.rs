@@ -42,7 +42,8 @@ pub const SLOW_FAULT_MS: std::ops::RangeInclusive<u64> = 2_000..=4_000;
 /// fail too (a 5xx, a reset), and a lost token answer costs nothing but a second grant (the
 /// bot user of a client is made once, whatever the number of grants). The static documents
 /// (`/.well-known/oauth-authorization-server`, `product-info.json`) and the simulator's own
-/// `/_sim/*` are never struck; nor are requests the router refuses (unknown host or path, 405).
+/// `/_sim/*` are never struck; nor are requests the router refuses (unknown host or path, 405),
+/// nor HEAD requests.
 pub const TOKEN_ENDPOINT_FAULTED: bool = true;
 
 /// Access-token lifetime in seconds (6 h, documented for the console and stated for tenants).

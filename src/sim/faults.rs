@@ -12,7 +12,8 @@
 //! - `slow`: the request is acted on and its answer held back for
 //!   [`crate::wire::SLOW_FAULT_MS`] (in simulator time), then sent whole.
 //!
-//! Which requests can be struck is the front's business (`server`): never `/_sim/*`.
+//! Which requests can be struck is the front's business (`server`): never `/_sim/*`, never a
+//! HEAD request (its answer has no body to fail, so its connection could not be cut).
 
 use super::errors::{with_header, Api, ApiError, HResult};
 use super::SimOptions;

@@ -137,6 +137,13 @@ fn the_token_endpoint_is_struck_but_not_the_rest_of_the_front() {
         ("GET", "nope.us.qlik.localhost", "/api/v1/users", 404),
         ("GET", ACME, "/api/v1/nothing", 404),
         ("DELETE", ACME, "/api/v1/roles", 405),
+        // Refused for want of an Xrfkey header, but not struck.
+        (
+            "HEAD",
+            super::qseow::HOST,
+            "/qrs/about?xrfkey=0123456789abcdef",
+            403,
+        ),
     ];
     for (method, host, target, status) in never {
         let a = sim.call_blocking(method, host, target, &[], "");

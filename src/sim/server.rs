@@ -278,7 +278,7 @@ fn sim_admin(req: &Req, st: &mut State, rest: &[&str]) -> HResult {
 /// handled.
 fn api(req: &Req, st: &mut State, faults: &Faults, segs: &[&str]) -> Served {
     if req.host_name == qseow::HOST {
-        return struck(faults.strike(), Face::Qseow, || qseow::handle(req, st));
+        return struck(strike(req, faults), Face::Qseow, || qseow::handle(req, st));
     }
     let (kind, route) = match routed(req, st, segs) {
         Ok(routed) => routed,
@@ -292,9 +292,18 @@ fn api(req: &Req, st: &mut State, faults: &Faults, segs: &[&str]) -> Served {
     let fault = match route {
         Route::WellKnown | Route::ProductInfo => None,
         Route::Token if !wire::TOKEN_ENDPOINT_FAULTED => None,
-        _ => faults.strike(),
+        _ => strike(req, faults),
     };
     struck(fault, Face::Cloud, || cloud_api(req, st, kind, route))
+}
+
+/// The fault this request meets. HEAD requests meet none: hyper never sends (so never fails)
+/// the body of their answer, so their connection could not be cut.
+fn strike(req: &Req, faults: &Faults) -> Option<Fault> {
+    if req.method == axum::http::Method::HEAD {
+        return None;
+    }
+    faults.strike()
 }
 
 /// Runs `handler` unless `fault` answers in its place (`unavailable`, `error`) or leaves
