@@ -28,23 +28,24 @@ fn acme() -> (Sim, String) {
     let mut sim = Sim::new();
     let body = sim.client_credentials("us").to_string();
     let t = sim.call_blocking("POST", ACME, "/oauth/token", &[], &body);
-    (sim, bearer(t.body["access_token"].as_str().unwrap()))
+    (sim, t.body["access_token"].as_str().unwrap().to_string())
 }
 
-fn create_group(sim: &mut Sim, auth: &str, name: &str) -> Answer {
+fn create_group(sim: &mut Sim, tok: &str, name: &str) -> Answer {
     let body = json!({"name": name}).to_string();
+    let auth = bearer(tok);
     sim.call_blocking(
         "POST",
         ACME,
         "/api/v1/groups",
-        &[("authorization", auth)],
+        &[("authorization", &auth)],
         &body,
     )
 }
 
-fn group_exists(sim: &mut Sim, auth: &str, name: &str) -> bool {
+fn group_exists(sim: &mut Sim, tok: &str, name: &str) -> bool {
     let target = format!("/api/v1/groups?filter=name%20eq%20%22{name}%22");
-    let a = sim.call_blocking("GET", ACME, &target, &[("authorization", auth)], "");
+    let a = sim.get_blocking(ACME, &target, tok);
     assert_eq!(a.status, 200, "{}", a.text);
     !a.body["data"].as_array().unwrap().is_empty()
 }
@@ -55,15 +56,15 @@ fn stats(sim: &Sim) -> Value {
 
 #[test]
 fn each_kind_leaves_the_change_applied_or_not() {
-    let (mut sim, auth) = acme();
+    let (mut sim, tok) = acme();
     for kind in FaultKind::ALL {
         let name = format!("g-{}", kind.name());
         sim.faults = always(&[kind]);
-        let a = create_group(&mut sim, &auth, &name);
+        let a = create_group(&mut sim, &tok, &name);
         assert_eq!(a.fault.map(Fault::kind), Some(kind));
         sim.faults = no_faults();
         assert_eq!(
-            group_exists(&mut sim, &auth, &name),
+            group_exists(&mut sim, &tok, &name),
             kind.applies(),
             "{kind}"
         );
@@ -91,11 +92,11 @@ fn each_kind_leaves_the_change_applied_or_not() {
 
 #[test]
 fn error_faults_are_500_json_or_502_html_without_retry_after() {
-    let (mut sim, auth) = acme();
+    let (mut sim, tok) = acme();
     sim.faults = always(&[FaultKind::Error]);
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..40 {
-        let a = create_group(&mut sim, &auth, &format!("e{i}"));
+        let a = create_group(&mut sim, &tok, &format!("e{i}"));
         assert_eq!(a.header("retry-after"), "");
         match a.status {
             500 => assert_eq!(
@@ -112,7 +113,7 @@ fn error_faults_are_500_json_or_502_html_without_retry_after() {
     }
     assert_eq!(seen.len(), 2);
     sim.faults = no_faults();
-    assert!(!group_exists(&mut sim, &auth, "e0"));
+    assert!(!group_exists(&mut sim, &tok, "e0"));
 }
 
 #[test]
@@ -179,7 +180,7 @@ fn the_qseow_site_meets_the_same_faults_in_its_own_words() {
 
 #[test]
 fn stats_count_answers_by_method_and_status_and_faults_by_kind() {
-    let (mut sim, auth) = acme();
+    let (mut sim, tok) = acme();
     sim.faults = Faults::from_options(&SimOptions {
         faults: 0.5,
         seed: 7,
@@ -188,7 +189,7 @@ fn stats_count_answers_by_method_and_status_and_faults_by_kind() {
     let mut struck = [0u64; 5];
     let mut answered = std::collections::BTreeMap::<String, u64>::new();
     for i in 0..300 {
-        let a = create_group(&mut sim, &auth, &format!("s{i}"));
+        let a = create_group(&mut sim, &tok, &format!("s{i}"));
         if let Some(f) = a.fault {
             struck[f.kind() as usize] += 1;
         }
@@ -197,13 +198,7 @@ fn stats_count_answers_by_method_and_status_and_faults_by_kind() {
         }
     }
     sim.faults = no_faults();
-    let read = sim.call_blocking(
-        "GET",
-        ACME,
-        "/api/v1/groups",
-        &[("authorization", &auth)],
-        "",
-    );
+    let read = sim.get_blocking(ACME, "/api/v1/groups", &tok);
     assert_eq!(read.status, 200);
     // /_sim/* is not counted.
     sim.call_blocking("GET", ACME, "/_sim/stats", &[], "");

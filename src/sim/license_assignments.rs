@@ -457,7 +457,7 @@ mod tests {
     }
 
     fn acme() -> Tenant {
-        let mut st = seed::seed(&SimOptions::default());
+        let st = seed::seed(&SimOptions::default());
         st.tenants.into_vec().remove(0)
     }
 

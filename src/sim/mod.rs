@@ -14,9 +14,9 @@
 //! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota
 //! `tenant_quota`, 25 by default) whose signed key every tenant's license overview shows; one
 //! region-level OAuth client per region; the source tenant `acme.us.qlik.localhost` with the
-//! default roles and users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin, SharedSpaceCreator), Carol
-//! Consumer (no roles), Dave Departed (disabled, Developer), Erin Invited (invited), Frank Data
-//! (DataAdmin); each OAuth client gets its bot user on first token. A caller on a tenant is
+//! default roles and users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin,
+//! SharedSpaceCreator), Carol Consumer (no roles), Dave Departed (disabled, Developer), Erin
+//! Invited (invited), Frank Data (DataAdmin); each OAuth client gets its bot user on first token. A caller on a tenant is
 //! always a user acting with its own roles: a client's bot, an impersonated user, or the user
 //! of an API key; rate limits are kept per caller.
 

@@ -205,7 +205,8 @@ impl Stats {
 /// tenant of a request costs the same with 1,000 tenants as with one. Reads and in-place changes
 /// go through the slice (`Deref`); a tenant is added with [`Tenants::push`] and its alias set
 /// with [`Tenants::set_alias`], which keep the indexes true (ids, hostnames and license numbers
-/// are never changed otherwise). The first tenant holding an id or hostname wins, as a scan would find it.
+/// are never changed otherwise). The first tenant holding an id or hostname wins, as a scan
+/// would find it.
 #[derive(Default)]
 pub struct Tenants {
     list: Vec<Tenant>,
@@ -250,10 +251,10 @@ impl Tenants {
             .map(|&i| &self.list[i])
     }
 
-    /// Sets (or replaces) the alias `hostnames[1]` of tenant `id`; `false` without such a tenant.
-    pub fn set_alias(&mut self, id: &str, host: String) -> bool {
+    /// Sets (or replaces) the alias `hostnames[1]` of tenant `id`, if there is such a tenant.
+    pub fn set_alias(&mut self, id: &str, host: String) {
         let Some(&i) = self.by_id.get(id) else {
-            return false;
+            return;
         };
         let hostnames = &mut self.list[i].hostnames;
         if hostnames.len() > 1 {
@@ -267,7 +268,6 @@ impl Tenants {
             hostnames.push(host.clone());
         }
         self.by_host.entry(host.to_ascii_lowercase()).or_insert(i);
-        true
     }
 
     /// The tenants themselves, indexes dropped.

@@ -133,6 +133,7 @@ fn chosen_name(body: &Value, region: &Region) -> Result<Option<String>, ApiError
             [Value::String(h)] => {
                 Some(host_subdomain(h, region).map_err(|m| bad(m).pointer("/hostnames/0"))?)
             }
+            [_] => return Err(bad("hostnames must be an array of strings").pointer("/hostnames/0")),
             _ => {
                 return Err(bad(
                     "hostnames can only have a single entry that lines up with the tenant name",

@@ -9,27 +9,42 @@ use serde_json::{json, Value};
 const ACME: &str = "acme.us.qlik.localhost";
 const REG: &str = "register.us.qlik.localhost";
 
-/// A simulator with the `us` region client's register token and the entitlement's key.
+/// A simulator with the `us` region client's register token, the entitlement's key, and the
+/// client's token on the source tenant.
 struct Registrar {
     sim: Sim,
     auth: String,
     key: String,
+    source: String,
 }
 
 impl Registrar {
     fn new(opts: &SimOptions) -> Registrar {
         let mut sim = Sim::with_options(opts);
         let source = token(&mut sim, ACME);
-        let ov = sim.call_blocking(
-            "GET",
-            ACME,
-            "/api/v1/licenses/overview",
-            &[("authorization", &bearer(&source))],
-            "",
-        );
+        let ov = sim.get_blocking(ACME, "/api/v1/licenses/overview", &source);
         let key = ov.body["licenseKey"].as_str().unwrap().to_string();
         let auth = bearer(&token(&mut sim, REG));
-        Registrar { sim, auth, key }
+        Registrar {
+            sim,
+            auth,
+            key,
+            source,
+        }
+    }
+
+    /// Sets the source tenant's alias hostname (PATCH `/hostnames/1`).
+    fn alias_source(&mut self, value: &str) {
+        let path = format!("/api/v1/tenants/{}", self.sim.st.source_tenant_id);
+        let patch = json!([{"op": "replace", "path": "/hostnames/1", "value": value}]);
+        let a = self.sim.call_blocking(
+            "PATCH",
+            ACME,
+            &path,
+            &[("authorization", &bearer(&self.source))],
+            &patch.to_string(),
+        );
+        assert_eq!(a.status, 204, "{}", a.text);
     }
 
     /// `POST /api/v1/tenants` with `body` plus the license key.
@@ -139,34 +154,20 @@ fn a_chosen_name_becomes_the_hostname_and_the_region_client_finds_the_tenant_the
 
     // A token there with the same region client, then tenants/me: 302 to the tenant.
     let host = "globex.us.qlik.localhost";
-    let auth = bearer(&token(&mut r.sim, host));
-    let me = r.sim.call_blocking(
-        "GET",
-        host,
-        "/api/v1/tenants/me",
-        &[("authorization", &auth)],
-        "",
-    );
+    let tok = token(&mut r.sim, host);
+    let me = r.sim.get_blocking(host, "/api/v1/tenants/me", &tok);
     assert_eq!(me.status, 302);
     let location = format!("http://{host}/api/v1/tenants/{id}");
     assert_eq!(me.header("location"), location);
     let target = format!("/api/v1/tenants/{id}");
-    let t = r
-        .sim
-        .call_blocking("GET", host, &target, &[("authorization", &auth)], "");
+    let t = r.sim.get_blocking(host, &target, &tok);
     assert_eq!((t.status, &t.body["name"]), (200, &json!("globex")));
     // Another region's client gets no token there; an unknown host stays unknown.
     let eu = r.sim.client_credentials("eu").to_string();
     let refused = r.sim.call_blocking("POST", host, "/oauth/token", &[], &eu);
     assert_eq!(refused.status, 401);
     let nobody = "nobody.us.qlik.localhost";
-    let unknown = r.sim.call_blocking(
-        "GET",
-        nobody,
-        "/api/v1/tenants/me",
-        &[("authorization", &auth)],
-        "",
-    );
+    let unknown = r.sim.get_blocking(nobody, "/api/v1/tenants/me", &tok);
     assert_eq!(unknown.status, 404);
     assert_eq!(
         unknown.body["errors"][0]["detail"],
@@ -212,6 +213,11 @@ fn hostnames_hold_one_entry_lining_up_with_the_name() {
         "single entry",
     );
     assert_bad(&r.create(json!({"hostnames": "x"})), "/hostnames", "array");
+    assert_bad(
+        &r.create(json!({"hostnames": [42]})),
+        "/hostnames/0",
+        "array",
+    );
     let other_region = r.create(json!({"hostnames": ["tyrell.eu.qlik.localhost"]}));
     assert_bad(&other_region, "/hostnames/0", "letters, digits");
     assert_eq!(r.state()["tenants"].as_array().unwrap().len(), 4);
@@ -273,17 +279,7 @@ fn a_taken_name_is_a_conflict_even_when_the_quota_is_spent() {
 #[test]
 fn an_alias_takes_its_name_and_the_same_name_is_free_in_another_region() {
     let mut r = Registrar::new(&SimOptions::default());
-    let source = bearer(&token(&mut r.sim, ACME));
-    let id = r.sim.st.source_tenant_id.clone();
-    let patch = json!([{"op": "replace", "path": "/hostnames/1", "value": "acme-alias"}]);
-    let p = r.sim.call_blocking(
-        "PATCH",
-        ACME,
-        &format!("/api/v1/tenants/{id}"),
-        &[("authorization", &source)],
-        &patch.to_string(),
-    );
-    assert_eq!(p.status, 204, "{}", p.text);
+    r.alias_source("acme-alias");
     assert_eq!(r.create(json!({"name": "acme-alias"})).status, 409);
 
     let eu_reg = "register.eu.qlik.localhost";
@@ -317,14 +313,8 @@ fn a_thousand_tenants_each_found_by_its_hostname() {
     assert_quota_reached(&r.create(json!({})), 1000);
     for (i, id) in created.iter().enumerate() {
         let host = format!("bulk{:04}.us.qlik.localhost", i + 1);
-        let auth = bearer(&token(&mut r.sim, &host.to_uppercase()));
-        let me = r.sim.call_blocking(
-            "GET",
-            &host,
-            "/api/v1/tenants/me",
-            &[("authorization", &auth)],
-            "",
-        );
+        let tok = token(&mut r.sim, &host.to_uppercase());
+        let me = r.sim.get_blocking(&host, "/api/v1/tenants/me", &tok);
         assert_eq!(me.status, 302, "{host}: {}", me.text);
         assert!(me.header("location").ends_with(id.as_str()), "{host}");
     }
@@ -336,34 +326,21 @@ fn a_thousand_tenants_each_found_by_its_hostname() {
 #[test]
 fn aliases_move_in_the_host_index() {
     let mut r = Registrar::new(&SimOptions::default());
-    let source = bearer(&token(&mut r.sim, ACME));
-    let path = format!("/api/v1/tenants/{}", r.sim.st.source_tenant_id);
-    let mut alias = |r: &mut Registrar, value: &str| {
-        let patch = json!([{"op": "replace", "path": "/hostnames/1", "value": value}]);
-        let a = r.sim.call_blocking(
-            "PATCH",
-            ACME,
-            &path,
-            &[("authorization", &source)],
-            &patch.to_string(),
-        );
-        assert_eq!(a.status, 204, "{}", a.text);
-    };
     let found = |r: &Registrar, host: &str| r.sim.st.tenant_by_host(host).map(|t| t.name.clone());
-    alias(&mut r, "first");
+    r.alias_source("first");
     assert_eq!(
         found(&r, "First.us.qlik.localhost").as_deref(),
         Some("acme")
     );
-    alias(&mut r, "second");
+    r.alias_source("second");
     assert_eq!(found(&r, "first.us.qlik.localhost"), None);
     assert_eq!(
         found(&r, "second.us.qlik.localhost").as_deref(),
         Some("acme")
     );
     // The alias may repeat the primary hostname; replacing it keeps the primary.
-    alias(&mut r, "acme");
-    alias(&mut r, "third");
+    r.alias_source("acme");
+    r.alias_source("third");
     assert_eq!(found(&r, ACME).as_deref(), Some("acme"));
     assert_eq!(found(&r, "second.us.qlik.localhost"), None);
     // A freed alias can name a new tenant.

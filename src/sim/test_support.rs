@@ -166,6 +166,11 @@ impl Sim {
         current_thread().block_on(self.call(method, host, target, headers, body))
     }
 
+    /// [`Sim::get`] outside any runtime, for plain `#[test]`s.
+    pub fn get_blocking(&mut self, host: &str, target: &str, token: &str) -> Answer {
+        current_thread().block_on(self.get(host, target, token))
+    }
+
     /// The region-level OAuth client of `region`: (id, secret).
     pub fn client(&self, region: &str) -> (String, String) {
         let c = self

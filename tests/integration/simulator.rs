@@ -37,16 +37,19 @@ fn qops_sim_takes_a_tenant_quota() {
     assert_eq!(ent["tenants"], 30);
 }
 
+/// `qops ARGS` with `env` set (no simulator of the harness's).
+fn qops(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = qops_cmd();
+    cmd.args(args).envs(env.iter().copied());
+    Run::from(cmd.output().expect("run qops"))
+}
+
 /// `qops run <FILL_THE_QUOTA> --sim ARGS` with `env` set.
 fn fill_embedded(args: &[&str], env: &[(&str, &str)]) -> Run {
     let file = temp_file("fill.rhai", FILL_THE_QUOTA);
-    let mut cmd = qops_cmd();
-    cmd.arg("run")
-        .arg(&file)
-        .arg("--sim")
-        .args(args)
-        .envs(env.iter().copied());
-    Run::from(cmd.output().expect("run qops"))
+    let mut all = vec!["run", file.to_str().unwrap(), "--sim"];
+    all.extend_from_slice(args);
+    qops(&all, env)
 }
 
 #[test]
@@ -78,11 +81,10 @@ fn an_embedded_simulator_takes_the_quota_from_the_flag_or_the_environment() {
 fn qops_test_gives_each_test_a_simulator_with_that_quota() {
     let body = FILL_THE_QUOTA.replace("print(", "throw(");
     let file = temp_file("quota_test.rhai", &format!("fn test_fill() {{{body}}}\n"));
-    let run = qops_cmd()
-        .args(["test", file.to_str().unwrap(), "--sim-tenant-quota", "28"])
-        .output()
-        .map(Run::from)
-        .unwrap();
+    let run = qops(
+        &["test", file.to_str().unwrap(), "--sim-tenant-quota", "28"],
+        &[],
+    );
     run.fails_with(1);
     assert!(
         run.stdout.contains("created 27, then 403 TENANTS-22"),
@@ -93,11 +95,7 @@ fn qops_test_gives_each_test_a_simulator_with_that_quota() {
 
 #[test]
 fn the_quota_flag_needs_an_embedded_simulator() {
-    let run = qops_cmd()
-        .args(["eval", "1", "--sim-tenant-quota", "30"])
-        .output()
-        .map(Run::from)
-        .unwrap();
+    let run = qops(&["eval", "1", "--sim-tenant-quota", "30"], &[]);
     run.fails_with(2);
     assert!(run.stderr.contains("--sim-tenant-quota"), "{}", run.stderr);
 }
@@ -172,17 +170,16 @@ fn reset_after_grants_then_cuts_the_answer_short_of_its_length() {
 
 #[test]
 fn fault_kinds_must_be_known() {
-    let run = qops_cmd()
-        .args([
+    let run = qops(
+        &[
             "sim",
             "--faults",
             "0.1",
             "--fault-kinds",
             "unavailable,timeout",
-        ])
-        .output()
-        .map(Run::from)
-        .unwrap();
+        ],
+        &[],
+    );
     run.fails_with(2);
     assert!(
         run.stderr.contains("unknown fault kind \"timeout\""),
