@@ -27,7 +27,9 @@ fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![16, 64]);
-    println!("| tenants | concurrency | wall time | requests | 429s | peak RSS (qops) | bound | ratio |");
+    println!(
+        "| tenants | concurrency | wall time | requests | 429s | peak RSS (qops) | bound | ratio |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for c in levels {
         run(n, c);
@@ -43,7 +45,13 @@ fn env_or(name: &str, default: u64) -> u64 {
 
 fn run(n: u64, concurrency: u64) {
     let mut sim = Command::new(BIN)
-        .args(["sim", "--latency", &LATENCY_MS.to_string(), "--tenant-quota", "1000"])
+        .args([
+            "sim",
+            "--latency",
+            &LATENCY_MS.to_string(),
+            "--tenant-quota",
+            "1000",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .expect("qops sim");
@@ -54,7 +62,10 @@ fn run(n: u64, concurrency: u64) {
     let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
     let url = ready["url"].as_str().unwrap().to_string();
 
-    let dir = std::env::temp_dir().join(format!("qops-bench-bulk-{}-{concurrency}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "qops-bench-bulk-{}-{concurrency}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut csv = String::from("name\n");
@@ -73,9 +84,19 @@ fn run(n: u64, concurrency: u64) {
     let child = cmd
         .current_dir(&dir)
         .args(["run", &format!("{root}/scripts/bulk_onboard.rhai"), "-q"])
-        .args(["--arg", "customers=customers.csv", "--arg", &format!("jwt_key={key}")])
+        .args([
+            "--arg",
+            "customers=customers.csv",
+            "--arg",
+            &format!("jwt_key={key}"),
+        ])
         .args(["--allow-path", &format!("{root}/scripts/keys")])
-        .args(["--concurrency", &concurrency.to_string(), "--journal", "bulk.jsonl"])
+        .args([
+            "--concurrency",
+            &concurrency.to_string(),
+            "--journal",
+            "bulk.jsonl",
+        ])
         .args(["--sim-url", &url])
         .stdout(Stdio::null())
         .spawn()

@@ -6,7 +6,7 @@ use crate::script::files::FileRoots;
 use crate::script::modules::Resolver;
 use crate::script::{docs, engine, runner};
 use crate::session::{RunOptions, Session};
-use crate::sim::SimOptions;
+use crate::sim::{FaultKind, SimOptions};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +31,10 @@ struct Global {
     /// Start a simulator inside this process and run against it (sets QLIK_TENANT & co.)
     #[arg(long, global = true, conflicts_with = "sim_url")]
     sim: bool,
+    /// The tenant quota of an embedded simulator's entitlement (--sim, `qops test`)
+    /// [env: QOPS_SIM_TENANT_QUOTA] [default: 25]
+    #[arg(long, global = true, value_name = "N", value_parser = quota)]
+    sim_tenant_quota: Option<usize>,
     /// Send requests for simulator hosts (*.qlik.localhost) to a running `qops sim` [env: QOPS_SIM]
     #[arg(long, global = true, value_name = "URL")]
     sim_url: Option<String>,
@@ -133,9 +137,16 @@ struct SimArgs {
     /// Run the simulator's clock X times faster (token lifetimes, rate-limit windows)
     #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = positive)]
     time_scale: f64,
-    /// Answer this fraction of API requests with 503
+    /// Strike this fraction of API requests with a fault (of --fault-kinds)
     #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = fraction)]
     faults: f64,
+    /// The faults drawn from, comma-separated: unavailable (503 + Retry-After, not applied),
+    /// error (500/502, not applied), reset-before (connection closed, not applied), reset-after
+    /// (applied, then the connection is closed mid-answer), slow (applied, answered seconds
+    /// late) [default: all five]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = FaultKind::parse,
+          default_values_t = FaultKind::ALL, hide_default_value = true)]
+    fault_kinds: Vec<FaultKind>,
     /// Seed for ids, names and faults
     #[arg(long, default_value_t = 1, value_name = "N")]
     seed: u64,
@@ -143,6 +154,9 @@ struct SimArgs {
     /// `Authorization: Bearer <admin_token>` (printed on the ready line)
     #[arg(long)]
     public: bool,
+    /// Tenants the seeded entitlement allows, the source tenant included
+    #[arg(long, default_value_t = crate::sim::DEFAULT_TENANT_QUOTA, value_name = "N", value_parser = quota)]
+    tenant_quota: usize,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -164,6 +178,16 @@ fn concurrency(s: &str) -> Result<usize, String> {
         .parse::<i64>()
         .map_err(|_| format!("expected a whole number, got {s:?}"))?;
     crate::session::check_concurrency(n)
+}
+
+/// A tenant quota: at least 1, since the seeded source tenant counts against it.
+fn quota(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of tenants, at least 1 (the source tenant), got {s:?}"
+        )),
+    }
 }
 
 fn fraction(s: &str) -> Result<f64, String> {
@@ -259,16 +283,25 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 vars::TEST_PREFIX
             )));
         }
+        let embedded = embedded_sim_options(&cli, |name| std::env::var(name).ok())?;
         let paths = or_here(paths);
-        return crate::script::testing::run(&roots, &limits, &run, &paths, filter.as_deref());
+        return crate::script::testing::run(
+            &roots,
+            &limits,
+            &run,
+            &embedded,
+            &paths,
+            filter.as_deref(),
+        );
     }
     let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
+    let embedded = embedded_sim_options(&cli, |name| env.get(name))?;
     let mut session = Session::new(env);
     session.file_roots = roots;
     session.run = run;
     if cli.global.sim {
         session
-            .start_embedded_sim(SimOptions::default())
+            .start_embedded_sim(embedded)
             .map_err(Failure::Runtime)?;
     } else if let Some(url) = cli
         .global
@@ -377,6 +410,31 @@ fn interrupted_as_130<T>(session: &Session, result: Result<T, Failure>) -> Resul
     }
 }
 
+/// The options of an embedded simulator (`--sim`, `qops test`): `--sim-tenant-quota`, else
+/// `QOPS_SIM_TENANT_QUOTA`, else the default quota. The flag without an embedded simulator to
+/// apply to is a usage error; the variable is then ignored.
+fn embedded_sim_options(
+    cli: &Cli,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<SimOptions, Failure> {
+    let embedded = cli.global.sim || matches!(cli.command, Command::Test { .. });
+    let mut opts = SimOptions::default();
+    if let Some(n) = cli.global.sim_tenant_quota {
+        if !embedded {
+            return Err(Failure::Usage(
+                "--sim-tenant-quota applies to an embedded simulator: use it with --sim or `qops test` (a running `qops sim` takes --tenant-quota)".into(),
+            ));
+        }
+        opts.tenant_quota = n;
+    } else if let Some(v) = var(vars::SIM_TENANT_QUOTA).filter(|v| !v.is_empty()) {
+        if embedded {
+            opts.tenant_quota = quota(&v)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", vars::SIM_TENANT_QUOTA)))?;
+        }
+    }
+    Ok(opts)
+}
+
 /// The paths given, or the working directory.
 fn or_here(paths: &[PathBuf]) -> Vec<PathBuf> {
     if paths.is_empty() {
@@ -401,8 +459,10 @@ fn serve_sim(args: SimArgs) -> Result<(), Failure> {
         jitter_ms: args.jitter,
         time_scale: args.time_scale,
         faults: args.faults,
+        fault_kinds: args.fault_kinds,
         seed: args.seed,
         public: args.public,
+        tenant_quota: args.tenant_quota,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -28,6 +28,8 @@ pub mod vars {
     pub const CLIENT_SECRET: &str = "QLIK_CLIENT_SECRET";
     pub const API_KEY: &str = "QLIK_API_KEY";
     pub const SIM: &str = "QOPS_SIM";
+    /// The tenant quota of an embedded simulator (`--sim-tenant-quota`).
+    pub const SIM_TENANT_QUOTA: &str = "QOPS_SIM_TENANT_QUOTA";
     pub const PATH: &str = "QOPS_PATH";
     pub const JOURNAL: &str = "QOPS_JOURNAL";
     /// Variables with this prefix are the only ones `qops test` passes on to tests.

@@ -23,6 +23,29 @@ pub const UNAVAILABLE_WITH_RETRY_AFTER_NOT_APPLIED: bool = true;
 /// The `Retry-After` (seconds) of the simulator's injected 503 faults.
 pub const FAULT_RETRY_AFTER_SECS: u64 = 1;
 
+/// The simulator's `error` faults answer 500 or 502, never with `Retry-After`, and are never
+/// applied (a client cannot know that: a 5xx without `Retry-After` may have been acted on).
+/// Qlik does not document its 5xx answers. A 500 comes from the service, in the common errors
+/// body (`HTTP-500`, like the documented 429); a 502 comes from the edge proxy in front of the
+/// services, which answers as load balancers and nginx do: an HTML page, not JSON
+/// ([`FAULT_BAD_GATEWAY_HTML`], `text/html`).
+pub const FAULT_ERROR_STATUSES: [u16; 2] = [500, 502];
+pub const FAULT_BAD_GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
+
+/// A `slow` fault holds an answer back this many milliseconds of simulator time (real time
+/// divided by `--time-scale`, as token lifetimes and rate windows are), on top of `--latency`:
+/// long enough to show in a run's wall time and to overlap other requests, well under any sane
+/// client timeout (qops waits 300 s).
+pub const SLOW_FAULT_MS: std::ops::RangeInclusive<u64> = 2_000..=4_000;
+
+/// `POST /oauth/token` can meet faults of every kind, as the APIs can: real token endpoints
+/// fail too (a 5xx, a reset), and a lost token answer costs nothing but a second grant (the
+/// bot user of a client is made once, whatever the number of grants). The static documents
+/// (`/.well-known/oauth-authorization-server`, `product-info.json`) and the simulator's own
+/// `/_sim/*` are never struck; nor are requests the router refuses (unknown host or path, 405),
+/// nor HEAD requests.
+pub const TOKEN_ENDPOINT_FAULTED: bool = true;
+
 /// Access-token lifetime in seconds (6 h, documented for the console and stated for tenants).
 pub const TOKEN_LIFETIME_SECS: u64 = 21_600;
 
@@ -80,6 +103,24 @@ pub const TENANTS_CONFIRM_FAILED_CODE: &str = "HTTP-412";
 /// Tenant PATCH `/hostnames/1` takes an alias as a bare subdomain or `<sub>.<region>.<domain>`;
 /// the subdomain must be 3..=63 of `[a-z0-9-]` (the documented TENANTS-10 meta title).
 pub const TENANT_ALIAS_SUBDOMAIN_LEN: std::ops::RangeInclusive<usize> = 3..=63;
+
+/// POST /tenants with the legacy `name` and/or `hostnames` (reference §3.2, absent from the
+/// current spec, [?] whether still accepted): we accept both. The name follows the alias rule
+/// above (3..=63 of `[a-z0-9-]`, lowercased, no hyphen at either end, `register`/`qseow`
+/// reserved) and becomes the tenant's `name` and hostname `<name>.<region>.<domain>`; a single
+/// `hostnames` entry (bare or full) must line up with it, or alone names the tenant; more
+/// entries are a 400. Without either, the name is generated as before. This lets a client that
+/// lost the answer to a creation find the tenant it created by its hostname.
+///
+/// A chosen name whose hostname is taken in the region (as a primary hostname or an alias) is
+/// refused with 409 Conflict, code `HTTP-409` (the tenants convention above for undocumented
+/// errors), pointer `/name`, without the other tenant's id. 409 because the request is valid
+/// and only the world's state stands in its way, as for every unique key in the simulator.
+/// It is checked after the license key and BEFORE the quota: a client that lost the answer to
+/// its own creation and sends it again learns "taken" (and looks the tenant up), not "quota
+/// reached", even when its tenant took the last slot.
+pub const TENANT_NAME_TAKEN_STATUS: u16 = 409;
+pub const TENANT_NAME_TAKEN_CODE: &str = "HTTP-409";
 
 /// Invitations (POST /users with status invited, PATCH renew /inviteExpiry) last 7 days.
 pub const INVITE_LIFETIME_SECS: i64 = 7 * 24 * 3600;

@@ -26,12 +26,14 @@ struct Case<'a> {
     name: String,
 }
 
-/// Runs the tests under `paths` whose name contains `filter`; fails when any test fails. Each
-/// test sees a sealed environment ([`Env::for_tests`]) and files under `roots`.
+/// Runs the tests under `paths` whose name contains `filter`, each against a simulator started
+/// with `sim`; fails when any test fails. Each test sees a sealed environment
+/// ([`Env::for_tests`]) and files under `roots`.
 pub fn run(
     roots: &FileRoots,
     limits: &Limits,
     options: &RunOptions,
+    sim: &SimOptions,
     paths: &[PathBuf],
     filter: Option<&str>,
 ) -> Result<(), Failure> {
@@ -69,7 +71,7 @@ pub fn run(
     let (mut passed, mut failed) = (0, 0);
     for case in &cases {
         let started = Instant::now();
-        let outcome = run_case(&env, roots, limits, options, case);
+        let outcome = run_case(&env, roots, limits, options, sim, case);
         let ms = started.elapsed().as_millis();
         let label = format!("{}::{}", case.source.name, case.name);
         match outcome {
@@ -101,12 +103,13 @@ fn run_case(
     roots: &FileRoots,
     limits: &Limits,
     options: &RunOptions,
+    sim: &SimOptions,
     case: &Case,
 ) -> Result<(), String> {
     let mut session = Session::new(env.clone());
     session.file_roots = roots.clone();
     session.run = options.clone();
-    session.start_embedded_sim(SimOptions::default())?;
+    session.start_embedded_sim(sim.clone())?;
     let session = Arc::new(session);
     let mut engine = engine::build(&session, limits);
     register(&mut engine);

@@ -3,6 +3,7 @@
 //! `Authorization: Bearer TOKEN`.
 
 use super::errors::{ok, Api, ApiError, HResult};
+use super::faults::FaultKind;
 use super::request::Req;
 use super::state::State;
 use base64::Engine as _;
@@ -84,7 +85,7 @@ pub fn state(st: &State) -> HResult {
         .entitlements
         .iter()
         .map(|e| {
-            let used = st.tenants.iter().filter(|t| t.license.license_number == e.license_number).count();
+            let used = st.tenants.count_licensed(&e.license_number);
             json!({"licenseNumber": e.license_number, "licenseKey": e.license_key, "tenantQuota": e.quota, "tenants": used})
         })
         .collect();
@@ -100,9 +101,16 @@ pub fn state(st: &State) -> HResult {
 
 /// GET /_sim/stats
 pub fn stats(st: &State) -> HResult {
+    let s = &st.stats;
+    let faults: serde_json::Map<String, Value> = FaultKind::ALL
+        .iter()
+        .map(|&k| (k.name().to_string(), json!(s.faults[k as usize])))
+        .collect();
     ok(&json!({
-        "token_grants": st.stats.token_grants,
-        "requests": st.stats.requests,
-        "rate_limited": st.stats.rate_limited,
+        "token_grants": s.token_grants,
+        "requests": s.requests,
+        "rate_limited": s.rate_limited,
+        "by_method_status": s.by_method_status,
+        "faults": faults,
     }))
 }

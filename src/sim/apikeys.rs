@@ -371,7 +371,7 @@ fn list(req: &Req, t: &Tenant, caller: &str, admin: bool, now: SimMs) -> HResult
 /// expired key.
 pub fn authenticate(st: &State, tenant_id: &str, token: &str) -> Result<Option<String>, String> {
     let now = st.now();
-    for t in &st.tenants {
+    for t in st.tenants.iter() {
         if let Some(k) = t.identity.api_keys.iter().find(|k| k.token == token) {
             if t.id != tenant_id {
                 return Err("The API key was not issued for this tenant".into());

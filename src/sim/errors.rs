@@ -51,6 +51,11 @@ impl ApiError {
         }))
     }
 
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
     /// `HTTP-<status>` with the standard reason phrase.
     pub fn http(api: Api, status: u16) -> Self {
         let title = StatusCode::from_u16(status)

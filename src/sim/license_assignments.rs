@@ -457,8 +457,8 @@ mod tests {
     }
 
     fn acme() -> Tenant {
-        let mut st = seed::seed(&SimOptions::default());
-        st.tenants.remove(0)
+        let st = seed::seed(&SimOptions::default());
+        st.tenants.into_vec().remove(0)
     }
 
     #[test]

@@ -11,12 +11,12 @@
 //! `qseow.qlik.localhost` (QRS, hybrid deployment service, distribution to the tenants, whose
 //! staged apps `items` lists).
 //!
-//! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota 25
-//! tenants) whose signed key every tenant's license overview shows; one region-level OAuth
-//! client per region; the source tenant `acme.us.qlik.localhost` with the default roles and
-//! users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin, SharedSpaceCreator), Carol
-//! Consumer (no roles), Dave Departed (disabled, Developer), Erin Invited (invited), Frank Data
-//! (DataAdmin); each OAuth client gets its bot user on first token. A caller on a tenant is
+//! Seed (deterministic for a given `seed`, timestamps aside): one entitlement (quota
+//! `tenant_quota`, 25 by default) whose signed key every tenant's license overview shows; one
+//! region-level OAuth client per region; the source tenant `acme.us.qlik.localhost` with the
+//! default roles and users Alice Admin (TenantAdmin), Bob Builder (AnalyticsAdmin,
+//! SharedSpaceCreator), Carol Consumer (no roles), Dave Departed (disabled, Developer), Erin
+//! Invited (invited), Frank Data (DataAdmin); each OAuth client gets its bot user on first token. A caller on a tenant is
 //! always a user acting with its own roles: a client's bot, an impersonated user, or the user
 //! of an API key; rate limits are kept per caller.
 
@@ -26,6 +26,8 @@ mod apps;
 mod clock;
 mod errors;
 mod faults;
+#[cfg(test)]
+mod faults_tests;
 mod groups;
 mod identity;
 #[cfg(test)]
@@ -51,9 +53,12 @@ mod spaces;
 mod state;
 mod tenants;
 #[cfg(test)]
+mod tenants_tests;
+#[cfg(test)]
 mod test_support;
 mod users;
 
+pub use faults::FaultKind;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -68,12 +73,17 @@ pub struct SimOptions {
     pub jitter_ms: u64,
     /// The simulator's clock runs this many times faster than real time.
     pub time_scale: f64,
-    /// Fraction of API requests answered with a 503 fault.
+    /// Fraction of API requests that meet a fault (see `faults`).
     pub faults: f64,
+    /// The kinds of fault drawn from, uniformly (default: all).
+    pub fault_kinds: Vec<FaultKind>,
     /// Seed for ids, names, secrets and faults.
     pub seed: u64,
     /// `--public`: `/_sim/*` answers only callers presenting the admin token of the ready line.
     pub public: bool,
+    /// Tenants the seeded entitlement allows, the source tenant included (its signed license
+    /// key carries this quota).
+    pub tenant_quota: usize,
 }
 
 impl Default for SimOptions {
@@ -84,11 +94,16 @@ impl Default for SimOptions {
             jitter_ms: 0,
             time_scale: 1.0,
             faults: 0.0,
+            fault_kinds: FaultKind::ALL.to_vec(),
             seed: 1,
             public: false,
+            tenant_quota: DEFAULT_TENANT_QUOTA,
         }
     }
 }
+
+/// Tenants the seeded entitlement allows unless [`SimOptions::tenant_quota`] says otherwise.
+pub const DEFAULT_TENANT_QUOTA: usize = seed::TENANT_QUOTA;
 
 /// The simulator's domain: hosts are `<tenant>.<region>.qlik.localhost`, `register.<region>...`.
 pub const DOMAIN: &str = "qlik.localhost";
@@ -151,7 +166,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
     }
     env.insert("QOPS_SIM".to_string(), url.clone());
     env.insert("QLIK_QSEOW".to_string(), qseow::HOST.to_string());
-    let faults = faults::Faults::new(opts.latency_ms, opts.jitter_ms, opts.faults, opts.seed);
+    let faults = faults::Faults::from_options(&opts);
     let admin_token = if opts.public {
         Some(admin::new_token()?)
     } else {

@@ -188,8 +188,7 @@ pub fn token(req: &Req, st: &mut State, target: &Target) -> HResult {
         Target::Tenant(id) => {
             let t = st
                 .tenants
-                .iter_mut()
-                .find(|t| t.id == *id)
+                .with_id_mut(id)
                 .ok_or_else(|| unauthorized("Unknown tenant"))?;
             if t.region.code != client_region.code {
                 return Err(token_error(

@@ -739,8 +739,7 @@ pub fn grant(
     };
     let State { tenants, ids, .. } = st;
     let t = tenants
-        .iter_mut()
-        .find(|t| t.id == owner)
+        .with_id_mut(&owner)
         .ok_or_else(|| token_err(401, "Unknown tenant"))?;
     if let Some((key, exp)) = replay {
         let now_secs = now / 1000;

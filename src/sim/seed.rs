@@ -14,7 +14,8 @@ use ring::hmac;
 /// The source tenant's name and region.
 pub const SOURCE_TENANT: &str = "acme";
 pub const SOURCE_REGION: &str = "us";
-/// Tenants the seeded entitlement allows (the source tenant included).
+/// Tenants the seeded entitlement allows by default (the source tenant included);
+/// [`SimOptions::tenant_quota`] sets another.
 pub const TENANT_QUOTA: usize = 25;
 pub const PRODUCT: &str = "Qlik Cloud Enterprise";
 /// `iat` of the seeded license key (2023-11-14T22:13:20Z).
@@ -83,14 +84,14 @@ pub fn seed(opts: &SimOptions) -> State {
 
     let claims = LicenseClaims {
         license_number: format!("9999{}", ids.digits(12)),
-        tenant_quota: TENANT_QUOTA,
+        tenant_quota: opts.tenant_quota,
     };
     // A fixed issue time keeps the key identical for a given seed.
     let license_key = sign_license_key(&license_signing_key, &claims, PRODUCT, LICENSE_ISSUED_AT);
     let entitlement = Entitlement {
         license_number: claims.license_number.clone(),
         license_key: license_key.clone(),
-        quota: TENANT_QUOTA,
+        quota: opts.tenant_quota,
         product: PRODUCT.to_string(),
     };
 
@@ -149,18 +150,20 @@ pub fn seed(opts: &SimOptions) -> State {
     let source_tenant_id = acme.id.clone();
     let qseow = super::qseow::seed(&mut ids, now);
 
-    State {
+    let mut st = State {
         clock,
         license_signing_key,
         token_signing_key,
         entitlements: vec![entitlement],
         region_clients,
-        tenants: vec![acme],
+        tenants: Default::default(),
         source_tenant_id,
         tokens: Default::default(),
         limiter: RateLimiter::default(),
         stats: Stats::default(),
         qseow,
         ids,
-    }
+    };
+    st.tenants.push(acme);
+    st
 }

@@ -3,7 +3,7 @@
 //! rate limits and the TenantAdmin check before calling the API handler.
 
 use super::errors::{Api, ApiError, HResult};
-use super::faults::{self, Faults};
+use super::faults::{self, Face, Fault, Faults};
 use super::limits::Tier;
 use super::oauth::{self, Caller, Target};
 use super::request::{host_name, parse_query, Req};
@@ -62,19 +62,24 @@ async fn handle(AxState(app): AxState<Arc<App>>, req: Request<Body>) -> Response
         headers: parts.headers,
         body,
     };
-    let mut st = app.state.lock().unwrap_or_else(|e| e.into_inner());
-    if req.is_admin() {
-        if let Err(e) = admin::authorize(&req, app.admin_token.as_deref()) {
-            return e.into_response(&st.trace_id());
+    let (resp, fault) = {
+        let mut st = app.state.lock().unwrap_or_else(|e| e.into_inner());
+        if req.is_admin() {
+            if let Err(e) = admin::authorize(&req, app.admin_token.as_deref()) {
+                return e.into_response(&st.trace_id());
+            }
         }
-    }
-    match dispatch(&req, &mut st, &app.faults) {
-        Ok(resp) => resp,
-        Err(e) => {
-            let trace = st.trace_id();
-            e.into_response(&trace)
-        }
-    }
+        let served = dispatch(&req, &mut st, &app.faults);
+        let resp = match served.answer {
+            Ok(resp) => resp,
+            Err(e) => {
+                let trace = st.trace_id();
+                e.into_response(&trace)
+            }
+        };
+        (resp, served.fault)
+    };
+    faults::deliver(resp, fault).await
 }
 
 /// What the Host header names.
@@ -238,34 +243,91 @@ fn not_found() -> ApiError {
     ApiError::new(Api::Generic, 404, "HTTP-404", "Not Found")
 }
 
-pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
+/// A dispatched request: the handler's answer, or what a fault put in its place, and the fault
+/// that decides how much of it reaches the client ([`faults::deliver`]).
+pub(super) struct Served {
+    pub answer: HResult,
+    pub fault: Option<Fault>,
+}
+
+/// Serves one request against the state and counts it in `/_sim/stats` (`/_sim/*` aside).
+pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> Served {
     let segs = req.segments();
     if req.is_admin() {
-        return match (req.method.as_str(), &segs[1..]) {
-            ("GET", ["state"]) => admin::state(st),
-            ("GET", ["stats"]) => admin::stats(st),
-            (_, ["qseow", rest @ ..]) => qseow::admin(req, st, rest),
-            (_, ["state"] | ["stats"]) => {
-                Err(ApiError::http(Api::Generic, 405).header("allow", "GET"))
-            }
-            _ => Err(not_found()),
+        return Served {
+            answer: sim_admin(req, st, &segs[1..]),
+            fault: None,
         };
     }
     st.stats.requests += 1;
-    if req.host_name == qseow::HOST {
-        if faults.strike() {
-            let mut answer = qseow::text(503, "Service Unavailable");
-            answer.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(crate::wire::FAULT_RETRY_AFTER_SECS),
-            );
-            return Ok(answer);
-        }
-        return qseow::handle(req, st);
+    let served = api(req, st, faults, &segs);
+    let status = match &served.answer {
+        Ok(resp) => resp.status().as_u16(),
+        Err(e) => e.status(),
+    };
+    st.stats
+        .record(req.method.as_str(), status, served.fault.map(Fault::kind));
+    served
+}
+
+/// `/_sim/*`: never counted, limited or faulted.
+fn sim_admin(req: &Req, st: &mut State, rest: &[&str]) -> HResult {
+    match (req.method.as_str(), rest) {
+        ("GET", ["state"]) => admin::state(st),
+        ("GET", ["stats"]) => admin::stats(st),
+        (_, ["qseow", rest @ ..]) => qseow::admin(req, st, rest),
+        (_, ["state"] | ["stats"]) => Err(ApiError::http(Api::Generic, 405).header("allow", "GET")),
+        _ => Err(not_found()),
     }
+}
+
+/// A request to the QSEoW site or to Qlik Cloud: routed, then perhaps struck by a fault, then
+/// handled.
+fn api(req: &Req, st: &mut State, faults: &Faults, segs: &[&str]) -> Served {
+    if req.host_name == qseow::HOST {
+        return struck(strike(req, faults), Face::Qseow, || qseow::handle(req, st));
+    }
+    let (kind, route) = match routed(req, st, segs) {
+        Ok(routed) => routed,
+        Err(e) => {
+            return Served {
+                answer: Err(e),
+                fault: None,
+            }
+        }
+    };
+    let fault = match route {
+        Route::WellKnown | Route::ProductInfo => None,
+        Route::Token if !wire::TOKEN_ENDPOINT_FAULTED => None,
+        _ => strike(req, faults),
+    };
+    struck(fault, Face::Cloud, || cloud_api(req, st, kind, route))
+}
+
+/// The fault this request meets. HEAD requests meet none: hyper never sends (so never fails)
+/// the body of their answer, so their connection could not be cut.
+fn strike(req: &Req, faults: &Faults) -> Option<Fault> {
+    if req.method == axum::http::Method::HEAD {
+        return None;
+    }
+    faults.strike()
+}
+
+/// Runs `handler` unless `fault` answers in its place (`unavailable`, `error`) or leaves
+/// nothing to answer (`reset-before`).
+fn struck(fault: Option<Fault>, face: Face, handler: impl FnOnce() -> HResult) -> Served {
+    let answer = match fault {
+        Some(f) if !f.kind().applies() => faults::stand_in(f, face),
+        _ => handler(),
+    };
+    Served { answer, fault }
+}
+
+/// The host kind and route of a Qlik Cloud request whose method the route allows.
+fn routed(req: &Req, st: &State, segs: &[&str]) -> Result<(HostKind, Route), ApiError> {
     let kind = resolve_host(st, &req.host_name)
         .ok_or_else(|| not_found().detail(unknown_host(&req.host_name)))?;
-    let (route, methods) = route(&kind, &segs).ok_or_else(not_found)?;
+    let (route, methods) = route(&kind, segs).ok_or_else(not_found)?;
     let method = req.method.as_str();
     if !methods.contains(&method) {
         let api = if matches!(
@@ -285,6 +347,12 @@ pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
             .detail(format!("{method} is not allowed on {}", req.path))
             .header("allow", methods.join(", ")));
     }
+    Ok((kind, route))
+}
+
+/// A routed Qlik Cloud request: the token endpoint and static documents, else authentication,
+/// rate limits and the API.
+fn cloud_api(req: &Req, st: &mut State, kind: HostKind, route: Route) -> HResult {
     let target = match &kind {
         HostKind::Tenant(id) => Target::Tenant(id.clone()),
         HostKind::Register(r) => Target::Register(r),
@@ -295,9 +363,6 @@ pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
         Route::ProductInfo => return oauth::product_info(),
         _ => {}
     }
-    if faults.strike() {
-        return Err(faults::unavailable());
-    }
     let caller = oauth::authenticate(req, st, &target)?;
     let limit_host = match &kind {
         HostKind::Tenant(id) => st
@@ -307,6 +372,7 @@ pub(super) fn dispatch(req: &Req, st: &mut State, faults: &Faults) -> HResult {
         HostKind::Register(r) => r.register_host(DOMAIN),
     };
     let now = st.now();
+    let method = req.method.as_str();
     if let Err(wait_ms) =
         st.limiter
             .check(&limit_host, caller.key(), Tier::of(method, &req.path), now)
@@ -392,10 +458,7 @@ fn tenant_api(
                 return Err(users::forbidden());
             }
             let State { tenants, ids, .. } = st;
-            let t = tenants
-                .iter_mut()
-                .find(|t| t.id == tenant_id)
-                .ok_or_else(not_found)?;
+            let t = tenants.with_id_mut(tenant_id).ok_or_else(not_found)?;
             match route {
                 Route::Users => {
                     let resp = users::create(req, t, now, ids)?;
@@ -442,10 +505,7 @@ fn content_api(
     let now = st.now();
     let method = req.method.as_str();
     let State { tenants, ids, .. } = st;
-    let t = tenants
-        .iter_mut()
-        .find(|t| t.id == tenant_id)
-        .ok_or_else(not_found)?;
+    let t = tenants.with_id_mut(tenant_id).ok_or_else(not_found)?;
     let read = method == "GET";
     match route {
         Route::LicensesAssignments => license_assignments::list(req, t),

@@ -6,6 +6,7 @@
 //! [`Tenant`] next to `users`; the QSEoW site is the `qseow` field of [`State`].
 
 use super::clock::{Clock, SimMs};
+use super::faults::FaultKind;
 use super::ids::Ids;
 use super::limits::RateLimiter;
 use crate::regions::Region;
@@ -170,12 +171,124 @@ impl Tenant {
     }
 }
 
+/// What `/_sim/stats` shows: requests outside `/_sim/*`, and what became of them.
 #[derive(Default)]
 pub struct Stats {
     /// `"<host> <clientId>"` -> tokens granted.
     pub token_grants: BTreeMap<String, u64>,
     pub requests: u64,
+    /// 429s.
     pub rate_limited: u64,
+    /// `"<METHOD> <status>"` -> answers that reached the client (a cut connection delivers no
+    /// status, so `requests` is this total plus the `reset-*` faults).
+    pub by_method_status: BTreeMap<String, u64>,
+    /// Faults injected, by kind (indexed by `FaultKind as usize`).
+    pub faults: [u64; FaultKind::ALL.len()],
+}
+
+impl Stats {
+    /// Counts the answer `status` to a `method` request that met `fault`.
+    pub fn record(&mut self, method: &str, status: u16, fault: Option<FaultKind>) {
+        if let Some(kind) = fault {
+            self.faults[kind as usize] += 1;
+        }
+        if !fault.is_some_and(FaultKind::loses_answer) {
+            *self
+                .by_method_status
+                .entry(format!("{method} {status}"))
+                .or_default() += 1;
+        }
+    }
+}
+
+/// The tenants in creation order, indexed by id and by every hostname, so that finding the
+/// tenant of a request costs the same with 1,000 tenants as with one. Reads and in-place changes
+/// go through the slice (`Deref`); a tenant is added with [`Tenants::push`] and its alias set
+/// with [`Tenants::set_alias`], which keep the indexes true (ids, hostnames and license numbers
+/// are never changed otherwise). The first tenant holding an id or hostname wins, as a scan
+/// would find it.
+#[derive(Default)]
+pub struct Tenants {
+    list: Vec<Tenant>,
+    by_id: HashMap<String, usize>,
+    /// Lowercased hostname -> position.
+    by_host: HashMap<String, usize>,
+    /// License number -> tenants holding it (the entitlement's quota in use).
+    licensed: HashMap<String, usize>,
+}
+
+impl Tenants {
+    pub fn push(&mut self, t: Tenant) {
+        let i = self.list.len();
+        self.by_id.entry(t.id.clone()).or_insert(i);
+        for h in &t.hostnames {
+            self.by_host.entry(h.to_ascii_lowercase()).or_insert(i);
+        }
+        *self
+            .licensed
+            .entry(t.license.license_number.clone())
+            .or_default() += 1;
+        self.list.push(t);
+    }
+
+    /// How many tenants hold a license of entitlement `license_number`.
+    pub fn count_licensed(&self, license_number: &str) -> usize {
+        self.licensed.get(license_number).copied().unwrap_or(0)
+    }
+
+    pub fn with_id(&self, id: &str) -> Option<&Tenant> {
+        self.by_id.get(id).map(|&i| &self.list[i])
+    }
+
+    pub fn with_id_mut(&mut self, id: &str) -> Option<&mut Tenant> {
+        self.by_id.get(id).map(|&i| &mut self.list[i])
+    }
+
+    /// The tenant owning hostname `host` (case-insensitive).
+    pub fn with_host(&self, host: &str) -> Option<&Tenant> {
+        self.by_host
+            .get(&host.to_ascii_lowercase())
+            .map(|&i| &self.list[i])
+    }
+
+    /// Sets (or replaces) the alias `hostnames[1]` of tenant `id`, if there is such a tenant.
+    pub fn set_alias(&mut self, id: &str, host: String) {
+        let Some(&i) = self.by_id.get(id) else {
+            return;
+        };
+        let hostnames = &mut self.list[i].hostnames;
+        if hostnames.len() > 1 {
+            let old = std::mem::replace(&mut hostnames[1], host.clone());
+            let key = old.to_ascii_lowercase();
+            let still_held = hostnames.iter().any(|h| h.eq_ignore_ascii_case(&old));
+            if !still_held && self.by_host.get(&key) == Some(&i) {
+                self.by_host.remove(&key);
+            }
+        } else {
+            hostnames.push(host.clone());
+        }
+        self.by_host.entry(host.to_ascii_lowercase()).or_insert(i);
+    }
+
+    /// The tenants themselves, indexes dropped.
+    #[cfg(test)]
+    pub fn into_vec(self) -> Vec<Tenant> {
+        self.list
+    }
+}
+
+impl std::ops::Deref for Tenants {
+    type Target = [Tenant];
+
+    fn deref(&self) -> &[Tenant] {
+        &self.list
+    }
+}
+
+impl std::ops::DerefMut for Tenants {
+    fn deref_mut(&mut self) -> &mut [Tenant] {
+        &mut self.list
+    }
 }
 
 pub struct State {
@@ -185,7 +298,7 @@ pub struct State {
     pub token_signing_key: ring::hmac::Key,
     pub entitlements: Vec<Entitlement>,
     pub region_clients: Vec<RegionClient>,
-    pub tenants: Vec<Tenant>,
+    pub tenants: Tenants,
     pub source_tenant_id: String,
     pub tokens: HashMap<String, Token>,
     pub limiter: RateLimiter,
@@ -200,18 +313,16 @@ impl State {
     }
 
     pub fn tenant(&self, id: &str) -> Option<&Tenant> {
-        self.tenants.iter().find(|t| t.id == id)
+        self.tenants.with_id(id)
     }
 
     pub fn tenant_mut(&mut self, id: &str) -> Option<&mut Tenant> {
-        self.tenants.iter_mut().find(|t| t.id == id)
+        self.tenants.with_id_mut(id)
     }
 
     /// The tenant owning hostname `host` (case-insensitive).
     pub fn tenant_by_host(&self, host: &str) -> Option<&Tenant> {
-        self.tenants
-            .iter()
-            .find(|t| t.hostnames.iter().any(|h| h.eq_ignore_ascii_case(host)))
+        self.tenants.with_host(host)
     }
 
     pub fn client(&self, client_id: &str) -> Option<&RegionClient> {

@@ -119,12 +119,47 @@ fn invalid_datacenter(detail: String) -> ApiError {
     )
 }
 
+/// The tenant name a creation request chose with the legacy `name` and/or `hostnames` (one
+/// entry lining up with the name), if it chose one ([`wire::TENANT_NAME_TAKEN_STATUS`]).
+fn chosen_name(body: &Value, region: &Region) -> Result<Option<String>, ApiError> {
+    let name = match body.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(subdomain(s).map_err(|m| bad(m).pointer("/name"))?),
+        Some(_) => return Err(bad("name must be a string").pointer("/name")),
+    };
+    let from_host = match body.get("hostnames") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(hosts)) => match hosts.as_slice() {
+            [Value::String(h)] => {
+                Some(host_subdomain(h, region).map_err(|m| bad(m).pointer("/hostnames/0"))?)
+            }
+            [_] => return Err(bad("hostnames must be an array of strings").pointer("/hostnames/0")),
+            _ => {
+                return Err(bad(
+                    "hostnames can only have a single entry that lines up with the tenant name",
+                )
+                .pointer("/hostnames"))
+            }
+        },
+        Some(_) => return Err(bad("hostnames must be an array of strings").pointer("/hostnames")),
+    };
+    match (name, from_host) {
+        (Some(name), Some(sub)) if name != sub => Err(bad(format!(
+            "hostnames[0] does not line up with the tenant name: expected {}",
+            region.tenant_host(&name, DOMAIN)
+        ))
+        .pointer("/hostnames/0")),
+        (name, from_host) => Ok(name.or(from_host)),
+    }
+}
+
 /// POST /api/v1/tenants on `register.<region>`.
 pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
     let body = req.json().map_err(bad)?;
     if !body.is_object() {
         return Err(bad("The request body must be a JSON object"));
     }
+    let chosen = chosen_name(&body, region)?;
     let key = match body.get("licenseKey") {
         Some(Value::String(k)) if !k.is_empty() => k.clone(),
         _ => {
@@ -163,11 +198,20 @@ pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
                 .any(|e| e.license_number == c.license_number)
         })
         .ok_or_else(|| ApiError::new(Api::Tenants, 403, "TENANTS-23", "Invalid license error"))?;
-    let used = st
-        .tenants
-        .iter()
-        .filter(|t| t.license.license_number == claims.license_number)
-        .count();
+    if let Some(name) = &chosen {
+        let host = region.tenant_host(name, DOMAIN);
+        if st.tenant_by_host(&host).is_some() {
+            return Err(ApiError::new(
+                Api::Tenants,
+                wire::TENANT_NAME_TAKEN_STATUS,
+                wire::TENANT_NAME_TAKEN_CODE,
+                "Conflict",
+            )
+            .detail(format!("The hostname {host} is already in use"))
+            .pointer("/name"));
+        }
+    }
+    let used = st.tenants.count_licensed(&claims.license_number);
     if used >= claims.tenant_quota {
         return Err(ApiError::new(
             Api::Tenants,
@@ -188,13 +232,19 @@ pub fn create(req: &Req, st: &mut State, region: &'static Region) -> HResult {
         .unwrap_or_default();
     let now = st.now();
     let id = st.ids.tenant_id();
-    let mut name = st.ids.tenant_name();
-    while st
-        .tenant_by_host(&region.tenant_host(&name, DOMAIN))
-        .is_some()
-    {
-        name = st.ids.tenant_name();
-    }
+    let name = match chosen {
+        Some(name) => name,
+        None => {
+            let mut name = st.ids.tenant_name();
+            while st
+                .tenant_by_host(&region.tenant_host(&name, DOMAIN))
+                .is_some()
+            {
+                name = st.ids.tenant_name();
+            }
+            name
+        }
+    };
     let t = new_tenant(
         id,
         &name,
@@ -228,9 +278,8 @@ fn confirm(req: &Req, t: &Tenant) -> Result<(), ApiError> {
 }
 
 fn regional<'a>(st: &'a mut State, id: &str, region: &Region) -> Result<&'a mut Tenant, ApiError> {
-    st.tenants
-        .iter_mut()
-        .find(|t| t.id == id && t.region.code == region.code)
+    st.tenant_mut(id)
+        .filter(|t| t.region.code == region.code)
         .ok_or_else(|| not_found(id))
 }
 
@@ -299,11 +348,10 @@ fn patch_error(pointer: &str, title: &str) -> ApiError {
         .meta(json!({"code": "TENANTS-10", "title": title}))
 }
 
-/// Validates an alias hostname value: a subdomain or `<sub>.<region>.<domain>`.
-fn alias_host(value: &str, t: &Tenant) -> Result<String, String> {
-    let v = value.trim().to_ascii_lowercase();
-    let suffix = format!(".{}.{}", t.region.code, DOMAIN);
-    let sub = v.strip_suffix(&suffix).unwrap_or(&v);
+/// A tenant subdomain (an alias, or a chosen tenant name), lowercased: 3 to 63 of `[a-z0-9-]`,
+/// no hyphen at either end, not a service's name.
+fn subdomain(value: &str) -> Result<String, String> {
+    let sub = value.trim().to_ascii_lowercase();
     if !wire::TENANT_ALIAS_SUBDOMAIN_LEN.contains(&sub.len()) {
         return Err("Subdomain should be between 3 and 63 characters".into());
     }
@@ -318,7 +366,19 @@ fn alias_host(value: &str, t: &Tenant) -> Result<String, String> {
     if sub == "register" || sub == "qseow" {
         return Err(format!("Subdomain \"{sub}\" is reserved"));
     }
-    Ok(format!("{sub}{suffix}"))
+    Ok(sub)
+}
+
+/// The subdomain of a tenant hostname of `region`, given bare or as `<sub>.<region>.<domain>`.
+fn host_subdomain(value: &str, region: &Region) -> Result<String, String> {
+    let v = value.trim().to_ascii_lowercase();
+    let suffix = format!(".{}.{}", region.code, DOMAIN);
+    subdomain(v.strip_suffix(&suffix).unwrap_or(&v))
+}
+
+/// Validates an alias hostname value: a subdomain or `<sub>.<region>.<domain>`.
+fn alias_host(value: &str, t: &Tenant) -> Result<String, String> {
+    host_subdomain(value, t.region).map(|sub| t.region.tenant_host(&sub, DOMAIN))
 }
 
 /// PATCH /api/v1/tenants/{id} (TenantAdmin): `replace` only, on the documented paths.
@@ -364,11 +424,7 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
                     .as_str()
                     .ok_or_else(|| patch_error(path, "The hostname must be a string"))?;
                 let host = alias_host(s, t).map_err(|m| patch_error(path, &m))?;
-                if st
-                    .tenants
-                    .iter()
-                    .any(|o| o.id != t.id && o.hostnames.contains(&host))
-                {
+                if st.tenant_by_host(&host).is_some_and(|o| o.id != t.id) {
                     return Err(patch_error(path, "Hostname is already in use"));
                 }
                 changes.push((path.into(), json!(host)));
@@ -385,19 +441,14 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
             _ => return Err(patch_error(path, "This path cannot be patched")),
         }
     }
+    let mut alias = None;
     let t = st.tenant_mut(tenant_id).ok_or_else(|| not_found(id))?;
     for (path, value) in changes {
         let b = value.as_bool().unwrap_or(false);
         let s = value.as_str().unwrap_or("").to_string();
         match path.as_str() {
             "/name" => t.name = s,
-            "/hostnames/1" => {
-                if t.hostnames.len() > 1 {
-                    t.hostnames[1] = s;
-                } else {
-                    t.hostnames.push(s);
-                }
-            }
+            "/hostnames/1" => alias = Some(s),
             "/autoAssignCreateSharedSpacesRoleToProfessionals" => {
                 t.auto_assign_create_shared_spaces = b
             }
@@ -413,5 +464,8 @@ pub fn patch(req: &Req, st: &mut State, tenant_id: &str, id: &str) -> HResult {
         }
     }
     t.updated_ms = now;
+    if let Some(host) = alias {
+        st.tenants.set_alias(tenant_id, host);
+    }
     no_content()
 }

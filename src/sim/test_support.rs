@@ -2,7 +2,7 @@
 //! [`Sim::call`] builds a [`Req`] and runs it through the real [`dispatch`], plus the helpers
 //! the test modules share (OAuth client credentials, tokens, bearer headers, Xrfkey headers).
 
-use super::faults::Faults;
+use super::faults::{Fault, Faults};
 use super::request::{host_name, parse_query, Req};
 use super::server::dispatch;
 use super::state::State;
@@ -19,12 +19,14 @@ pub struct Sim {
     json_only: bool,
 }
 
-/// One response: status, headers, the body as text and as JSON (`Null` when empty or not JSON).
+/// One response: status, headers, the body as text and as JSON (`Null` when empty or not JSON),
+/// and the fault that met the request (with `reset-*`, the client would never see the rest).
 pub struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
     pub text: String,
     pub body: Value,
+    pub fault: Option<Fault>,
 }
 
 impl Answer {
@@ -79,9 +81,14 @@ fn current_thread() -> tokio::runtime::Runtime {
 impl Sim {
     /// The default seed, no faults.
     pub fn new() -> Self {
+        Sim::with_options(&SimOptions::default())
+    }
+
+    /// The world and faults `opts` describe (latency is not applied in process).
+    pub fn with_options(opts: &SimOptions) -> Self {
         Sim {
-            st: seed::seed(&SimOptions::default()),
-            faults: Faults::new(0, 0, 0.0, 1),
+            st: seed::seed(opts),
+            faults: Faults::from_options(opts),
             json_only: false,
         }
     }
@@ -120,7 +127,8 @@ impl Sim {
             headers: hm,
             body: body.as_bytes().to_vec(),
         };
-        let resp = match dispatch(&req, &mut self.st, &self.faults) {
+        let served = dispatch(&req, &mut self.st, &self.faults);
+        let resp = match served.answer {
             Ok(r) => r,
             Err(e) => e.into_response("trace"),
         };
@@ -142,6 +150,7 @@ impl Sim {
             headers,
             text,
             body,
+            fault: served.fault,
         }
     }
 
@@ -155,6 +164,11 @@ impl Sim {
         body: &str,
     ) -> Answer {
         current_thread().block_on(self.call(method, host, target, headers, body))
+    }
+
+    /// [`Sim::get`] outside any runtime, for plain `#[test]`s.
+    pub fn get_blocking(&mut self, host: &str, target: &str, token: &str) -> Answer {
+        current_thread().block_on(self.get(host, target, token))
     }
 
     /// The region-level OAuth client of `region`: (id, secret).

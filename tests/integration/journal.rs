@@ -221,12 +221,19 @@ fn exactly_one_of_everything(sim: &Sim, n: usize) {
         .filter(|t| t["source"] == false)
         .collect();
     assert_eq!(tenants.len(), n, "tenants (orphans?)");
-    let mut names: Vec<&str> = tenants.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = tenants
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     names.sort();
     names.dedup();
     assert_eq!(names.len(), n, "duplicate tenant names");
     for t in tenants {
-        assert_eq!(t["identityProviders"].as_array().map(Vec::len), Some(1), "{t}");
+        assert_eq!(
+            t["identityProviders"].as_array().map(Vec::len),
+            Some(1),
+            "{t}"
+        );
         assert_eq!(t["users"], 6, "{t}");
         assert_eq!(t["licenseAssignments"], 6, "{t}");
     }
@@ -279,7 +286,11 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
             break;
         }
     }
-    let last = Run::from(bulk(&sim, &dir, &csv, &journal, &["--concurrency", "4"]).output().unwrap());
+    let last = Run::from(
+        bulk(&sim, &dir, &csv, &journal, &["--concurrency", "4"])
+            .output()
+            .unwrap(),
+    );
     last.ok();
     assert_eq!(last.line("onboarded"), format!("{n} of {n} customers"));
     exactly_one_of_everything(&sim, n);
@@ -291,12 +302,19 @@ fn a_hundred_tenants_through_a_faulty_simulator_end_exact() {
     let sim = Sim::start(&["--faults", "0.1", "--tenant-quota", "200", "--seed", "3"]);
     let (dir, csv) = customers(n);
     let journal = dir.join("bulk.jsonl");
-    let run = Run::from(bulk(&sim, &dir, &csv, &journal, &["--concurrency", "16"]).output().unwrap());
+    let run = Run::from(
+        bulk(&sim, &dir, &csv, &journal, &["--concurrency", "16"])
+            .output()
+            .unwrap(),
+    );
     run.ok();
     assert_eq!(run.line("onboarded"), format!("{n} of {n} customers"));
     exactly_one_of_everything(&sim, n);
     let faults = &sim.admin("stats")["faults"];
     for kind in ["reset-after", "reset-before", "error", "unavailable"] {
-        assert!(faults[kind].as_u64().unwrap_or(0) > 0, "no {kind} fault in {faults}");
+        assert!(
+            faults[kind].as_u64().unwrap_or(0) > 0,
+            "no {kind} fault in {faults}"
+        );
     }
 }

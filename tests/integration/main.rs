@@ -18,6 +18,7 @@ mod parallel;
 mod repl;
 mod safety_files;
 mod safety_sandbox;
+mod simulator;
 mod tokens;
 mod transport;
 mod tutorial;
