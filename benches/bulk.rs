@@ -81,6 +81,8 @@ fn run(n: u64, concurrency: u64) {
         cmd.env(k, v.as_str().unwrap());
     }
     let started = Instant::now();
+    // Reaped by `wait4` below, which also reports the child's own peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = cmd
         .current_dir(&dir)
         .args(["run", &format!("{root}/scripts/bulk_onboard.rhai"), "-q"])
