@@ -334,24 +334,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     let engine = engine::build(&session, &limits);
     let result = run_command(cli.command, &session, engine, &limits);
     print_plan(&session, cli.global.output);
-    if result.is_ok() {
-        finish_journal(&session)?;
-    }
     result
-}
-
-/// A run that succeeded closes its journal: the next run with it starts anew.
-fn finish_journal(session: &Session) -> Result<(), Failure> {
-    let Some(journal) = session.built_client().and_then(|c| c.journal()).cloned() else {
-        return Ok(());
-    };
-    let finished: crate::cloud::Result<()> = session.block_on(async {
-        journal
-            .finish()
-            .await
-            .map_err(|e| crate::cloud::Error::Usage(e.to_string()))
-    });
-    finished.map_err(|e| Failure::Runtime(e.to_string()))
 }
 
 /// Under `--dry-run`, the plan of every change the run would have made.

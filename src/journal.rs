@@ -11,8 +11,10 @@
 //! A rerun meets the same keys: a recorded outcome is answered from the journal; an intent
 //! without an outcome (the process died in between) is reconciled before anything is resent.
 //!
-//! A journal resumes an *unfinished* run: a run that ends successfully writes an `end` record,
-//! and the next run with the same journal starts anew.
+//! A journal is the record of one job: rerunning the job with it — after a crash, or after it
+//! finished — answers every recorded change from the record, so nothing is done twice. A new
+//! job takes a new journal; one journal serving several jobs must name their units
+//! (`journal_key`), or equal changes at equal places would share a record.
 //!
 //! One process at a time: the file is locked for the run; a second process refuses.
 
@@ -37,9 +39,6 @@ pub enum Kind {
     Outcome,
     /// Answered with an error that changed nothing (a 4xx): a rerun sends it again.
     Failed,
-    /// The run finished: the next run with this journal starts anew (the records stay, for
-    /// the record, but no longer answer anything).
-    End,
 }
 
 /// One line of the journal.
@@ -188,11 +187,6 @@ impl Journal {
             .unwrap_or(Known::New)
     }
 
-    /// Marks the run finished: the next run with this journal starts anew.
-    pub async fn finish(&self) -> Result<(), JournalError> {
-        self.append(record(Kind::End, "", "", 0, "", "")).await
-    }
-
     /// Appends a record and returns once it is on disk.
     pub async fn append(&self, record: Record) -> Result<(), JournalError> {
         let mut line = serde_json::to_vec(&record)
@@ -257,7 +251,6 @@ pub fn key(unit: &str, ordinal: u64, method: &str, url: &str, body: &[u8]) -> St
 
 fn apply(known: &mut HashMap<String, Known>, record: &Record) {
     let state = match record.kind {
-        Kind::End => return known.clear(),
         Kind::Intent => Known::Pending,
         Kind::Failed => Known::New,
         Kind::Outcome => Known::Done {
@@ -357,11 +350,6 @@ mod tests {
         let other = key("", 1, "POST", "https://x/api/v1/users", b"{}");
         assert!(matches!(j.known(&other), Known::Pending));
         assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
-        // A finished run answers nothing to the next one.
-        rt.block_on(j.finish()).unwrap();
-        drop(j);
-        let j = Journal::open(&path).unwrap();
-        assert!(matches!(j.known(&k), Known::New));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -127,6 +127,23 @@ impl Request {
         }
     }
 
+    /// Whether sending it twice does what sending it once does: an idempotent method (or a
+    /// request marked so), or a JSON Patch made only of `replace` operations.
+    pub fn repeatable(&self) -> bool {
+        self.idempotent
+            || (self.method == Method::PATCH
+                && self
+                    .body
+                    .as_ref()
+                    .and_then(Value::as_array)
+                    .is_some_and(|ops| {
+                        !ops.is_empty()
+                            && ops
+                                .iter()
+                                .all(|op| op.get("op").and_then(Value::as_str) == Some("replace"))
+                    }))
+    }
+
     pub fn json(mut self, body: Value) -> Request {
         self.body = Some(body);
         self
@@ -426,9 +443,10 @@ impl Client {
     /// waits out 429s and 503s that carry `Retry-After` (the server says it did not act:
     /// [`crate::wire::UNAVAILABLE_WITH_RETRY_AFTER_NOT_APPLIED`]), retries idempotent requests
     /// on 500/502/503/504 and lost connections with jittered exponential back-off, and retries
-    /// any request whose connection was never made. Dry-run and journaling belong here.
+    /// any request whose connection was never made.
     pub(crate) async fn transmit(&self, svc: &Service, req: Request) -> Result<Response> {
         let retry = &self.inner.retry;
+        let repeatable = req.repeatable();
         let (mut method, mut url, mut body) = (req.method, req.url, req.body);
         let mut headers = req.headers;
         let (mut redirects, mut waits, mut transients, mut refreshed) = (0, 0, 0, false);
@@ -451,7 +469,7 @@ impl Client {
             {
                 Ok(raw) => raw,
                 Err(lost) => {
-                    let again = !lost.maybe_delivered || req.idempotent;
+                    let again = !lost.maybe_delivered || repeatable;
                     if again && transients < retry.transient {
                         transients += 1;
                         tracing::warn!(
@@ -547,7 +565,7 @@ impl Client {
                         tokio::time::sleep(wait).await;
                     }
                 }
-                500 | 502..=504 if req.idempotent && transients < retry.transient => {
+                500 | 502..=504 if repeatable && transients < retry.transient => {
                     transients += 1;
                     tracing::warn!(
                         "{method} {}: {}; retrying ({transients}/{})",

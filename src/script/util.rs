@@ -26,8 +26,8 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         "journal",
         ["path: &str", "bool"],
         "Keeps the rest of this run's changes in the journal at `path` (owner-only JSON lines), so
-        a rerun after a crash makes each change exactly once; `--journal FILE` wins when given.
-        True when this journal is used. A run that finishes closes it: the next run starts anew.",
+        a rerun makes each change exactly once; `--journal FILE` wins when given. True when this
+        journal is used. One journal per job: a new job takes a new file.",
         move |path: &str| -> Fallible<bool> {
             let client = super::convert::lift(s.client())?;
             // A dry run changes nothing: not even a journal's records.

@@ -66,7 +66,7 @@ fn a_dry_run_changes_nothing_and_plans_every_change() {
     assert!(!stats.to_string().contains("\"POST 201\""), "{stats}");
     // Local files are planned too: a planned id never lands in a file a real run reads.
     assert!(!work.join("qops-inventory.json").exists());
-    assert!(!work.join("qops-journal.jsonl").exists());
+    assert!(!work.join("qops-journal-hooli.jsonl").exists());
     assert!(
         plan.iter()
             .any(|s| s["method"] == "WRITE" && s["target"] == "qops-inventory.json"),
@@ -154,6 +154,7 @@ fn onboarding_killed_at_random_points_ends_as_one_clean_run() {
     let keys = key.parent().unwrap().to_str().unwrap().to_string();
     let args = onboarding_args("name=umbrella", &keys, &jwt_key);
     let mut rng = 0x2545_f491_u64;
+    let mut killed = 0;
     for _ in 0..12 {
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -162,7 +163,12 @@ fn onboarding_killed_at_random_points_ends_as_one_clean_run() {
         if killed_run(&sim, work, &args, after) {
             break;
         }
+        killed += 1;
     }
+    assert!(
+        killed >= 2,
+        "only {killed} runs were killed before finishing"
+    );
     let last = sim.run_repo_script(work, "scripts/onboard_customer.rhai", &args);
     last.ok();
     // Exactly one of everything, as one clean run leaves it.
@@ -269,6 +275,7 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
     let (dir, csv) = customers(n);
     let journal = dir.join("bulk.jsonl");
     let mut rng = 0x9e37_79b9_u64;
+    let mut killed = 0;
     for _ in 0..8 {
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -285,7 +292,12 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
         if done {
             break;
         }
+        killed += 1;
     }
+    assert!(
+        killed >= 2,
+        "only {killed} runs were killed before finishing"
+    );
     let last = Run::from(
         bulk(&sim, &dir, &csv, &journal, &["--concurrency", "4"])
             .output()
