@@ -459,10 +459,13 @@ impl Client {
             };
             let tier = Tier::of(&method, url.path());
             let identity = svc.creds.cache_key();
-            self.inner
-                .budgets
-                .admit(&origin(&url), &identity, tier)
-                .await;
+            // The tiers are the APIs'; the token endpoint is not one of them.
+            if req.authenticated {
+                self.inner
+                    .budgets
+                    .admit(&origin(&url), &identity, tier)
+                    .await;
+            }
             let raw = match self
                 .exchange(svc, &method, &url, &headers, body.as_ref(), bearer.as_ref())
                 .await
