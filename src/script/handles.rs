@@ -145,9 +145,9 @@ fn impersonation(user: &Dynamic) -> Fallible<Impersonation> {
 }
 
 fn signing_key(path: &str, kid: Option<String>) -> Fallible<SigningKey> {
-    let pem = std::fs::read_to_string(path)
-        .or_else(|e| fail(format!("cannot read private key {path}: {e}")))?;
-    SigningKey::from_pem(&pem, kid).or_else(|e| fail(format!("{path}: {e}")))
+    let file =
+        std::fs::read(path).or_else(|e| fail(format!("cannot read private key {path}: {e}")))?;
+    SigningKey::from_bytes(&file, kid).or_else(|e| fail(format!("{path}: {e}")))
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
