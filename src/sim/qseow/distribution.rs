@@ -8,13 +8,13 @@
 
 use super::hds;
 use super::{json_at, next_modified, parse_iso, text, DistRecord, SiteCaller};
+use crate::policy::{self, Policy};
 use crate::sim::apps::{uuid, App};
 use crate::sim::clock::iso;
 use crate::sim::errors::HResult;
 use crate::sim::request::Req;
 use crate::sim::state::State;
 use crate::wire;
-use crate::policy::{self, Policy};
 use serde_json::{json, Value};
 
 /// A SystemRule is a distribution policy when its resource filter is for apps (`App_*`) and

@@ -5,13 +5,13 @@
 
 use super::filter;
 use super::{common, distribution, json_at, next_modified, text, SiteCaller};
+use crate::policy;
 use crate::sim::apps::uuid;
 use crate::sim::clock::iso;
 use crate::sim::errors::{no_content, HResult};
 use crate::sim::request::Req;
 use crate::sim::state::State;
 use crate::wire;
-use crate::policy;
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
 
