@@ -25,3 +25,4 @@ mod spaces;
 mod tenants;
 mod users;
 mod util;
+mod values;
