@@ -11,5 +11,6 @@ mod multicloud;
 mod onboarding;
 mod paging;
 mod repl;
+mod safety;
 mod tokens;
 mod tutorial;
