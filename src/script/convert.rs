@@ -96,14 +96,12 @@ pub fn to_dynamic(value: Value) -> Dynamic {
 
 /// A Rhai value as JSON, naming what could not be converted.
 pub fn to_json(value: &Dynamic) -> Result<Value, Box<EvalAltResult>> {
-    json_of(value).map_err(|msg| Box::new(EvalAltResult::ErrorRuntime(msg.into(), Position::NONE)))
-}
-
-/// A Rhai value as JSON once its shape is checked (the conversion recurses).
-fn json_of(value: &Dynamic) -> Result<Value, String> {
-    check_shape(value)?;
-    rhai::serde::from_dynamic::<Value>(value)
-        .map_err(|e| format!("cannot send a {} as JSON: {e}", value.type_name()))
+    // The shape first: the conversion recurses.
+    let json = check_shape(value).and_then(|()| {
+        rhai::serde::from_dynamic::<Value>(value)
+            .map_err(|e| format!("cannot send a {} as JSON: {e}", value.type_name()))
+    });
+    json.map_err(|msg| Box::new(EvalAltResult::ErrorRuntime(msg.into(), Position::NONE)))
 }
 
 /// An API failure as a catchable runtime error whose value is the error map
