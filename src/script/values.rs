@@ -44,6 +44,17 @@ fn same<T: Clone + Default + Send + Sync + 'static>(
 }
 
 pub fn register(engine: &mut Engine) {
+    register_for::<Array>(engine, "Array", "array");
+    register_for::<Map>(engine, "Map", "map");
+}
+
+/// The functions for one container type `T`, named `ty` in scripts.
+fn register_for<T: Clone + Default + Send + Sync + 'static>(
+    engine: &mut Engine,
+    ty: &str,
+    noun: &str,
+) {
+    let param = |name: &str| format!("{name}: &mut {ty}");
     for (name, strict) in [
         ("print", true),
         ("debug", true),
@@ -51,53 +62,35 @@ pub fn register(engine: &mut Engine) {
         ("to_debug", false),
     ] {
         let doc = if strict {
-            "The array as text; an error when it nests deeper than the depth limit (`--max-depth`)."
+            format!("The {noun} as text; an error when it nests deeper than the depth limit (`--max-depth`).")
         } else {
-            "The array as text, with arrays and maps beyond the depth limit shown as `[…]`."
+            format!(
+                "The {noun} as text, with arrays and maps beyond the depth limit shown as `[…]`."
+            )
         };
         native!(
             engine,
             name,
-            ["array: &mut Array", "String"],
-            doc,
-            move |ctx: NativeCallContext, a: &mut Array| text(&ctx, a, strict)
-        );
-        let doc = doc.replace("The array", "The map");
-        native!(
-            engine,
-            name,
-            ["map: &mut Map", "String"],
+            [param(noun), "String".to_string()],
             &doc,
-            move |ctx: NativeCallContext, m: &mut Map| text(&ctx, m, strict)
+            move |ctx: NativeCallContext, x: &mut T| text(&ctx, x, strict)
         );
     }
+    let doc = format!("Whether two {noun}s are equal (Rhai's `==` for each item); an error beyond the depth limit.");
     native!(
         engine,
         "==",
-        ["a: &mut Array", "b: Array", "bool"],
-        "Whether two arrays hold equal items in the same order; an error beyond the depth limit.",
-        |ctx: NativeCallContext, a: &mut Array, b: Array| same(&ctx, a, b)
+        [param("a"), format!("b: {ty}"), "bool".to_string()],
+        &doc,
+        |ctx: NativeCallContext, a: &mut T, b: T| same(&ctx, a, b)
     );
+    let doc = format!("Whether two {noun}s differ; an error beyond the depth limit.");
     native!(
         engine,
         "!=",
-        ["a: &mut Array", "b: Array", "bool"],
-        "Whether two arrays differ; an error beyond the depth limit.",
-        |ctx: NativeCallContext, a: &mut Array, b: Array| same(&ctx, a, b).map(|e| !e)
-    );
-    native!(
-        engine,
-        "==",
-        ["a: &mut Map", "b: Map", "bool"],
-        "Whether two maps hold the same keys with equal values; an error beyond the depth limit.",
-        |ctx: NativeCallContext, a: &mut Map, b: Map| same(&ctx, a, b)
-    );
-    native!(
-        engine,
-        "!=",
-        ["a: &mut Map", "b: Map", "bool"],
-        "Whether two maps differ; an error beyond the depth limit.",
-        |ctx: NativeCallContext, a: &mut Map, b: Map| same(&ctx, a, b).map(|e| !e)
+        [param("a"), format!("b: {ty}"), "bool".to_string()],
+        &doc,
+        |ctx: NativeCallContext, a: &mut T, b: T| same(&ctx, a, b).map(|e| !e)
     );
 }
 

@@ -33,6 +33,11 @@ fn bad_key_files() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// `qops ARGS` without a simulator.
+fn qops(args: &[&str]) -> Run {
+    Run::from(qops_cmd().args(args).output().unwrap())
+}
+
 #[track_caller]
 fn assert_clean_failure(run: &Run, path: &str, file: &[u8]) {
     assert!(
@@ -62,24 +67,14 @@ fn malformed_key_files_fail_with_their_path_and_never_their_text() {
         let file = temp_file(name, "");
         std::fs::write(&file, &bytes).unwrap();
         let path = file.to_str().unwrap();
-        let run = Run::from(
-            qops_cmd()
-                .args(["eval", &format!("public_jwk({path:?})")])
-                .output()
-                .unwrap(),
-        );
+        let run = qops(&["eval", &format!("public_jwk({path:?})")]);
         assert_clean_failure(&run, path, &bytes);
-        let run = Run::from(
-            qops_cmd()
-                .args([
-                    "eval",
-                    &format!(
-                        r#"tenant("acme.us.qlik.localhost", #{{client_id: "c1", private_key: {path:?}}})"#
-                    ),
-                ])
-                .output()
-                .unwrap(),
-        );
+        let run = qops(&[
+            "eval",
+            &format!(
+                r#"tenant("acme.us.qlik.localhost", #{{client_id: "c1", private_key: {path:?}}})"#
+            ),
+        ]);
         assert_clean_failure(&run, path, &bytes);
     }
 }
@@ -95,19 +90,14 @@ fn a_der_key_file_is_read() {
     let file = temp_file("ec384.der", "");
     std::fs::write(&file, der).unwrap();
     let pem_path = repo_path("tests/fixtures/ec384-test-key.pem");
-    let run = Run::from(
-        qops_cmd()
-            .args([
-                "eval",
-                &format!(
-                    "public_jwk({:?}) == public_jwk({:?})",
-                    file.to_str().unwrap(),
-                    pem_path.to_str().unwrap()
-                ),
-            ])
-            .output()
-            .unwrap(),
-    );
+    let run = qops(&[
+        "eval",
+        &format!(
+            "public_jwk({:?}) == public_jwk({:?})",
+            file.to_str().unwrap(),
+            pem_path.to_str().unwrap()
+        ),
+    ]);
     run.ok();
     assert_eq!(run.stdout.trim(), "true");
 }
@@ -150,19 +140,14 @@ fn a_deeply_nested_value_fails_cleanly_wherever_it_is_walked() {
 #[test]
 fn max_depth_raises_the_depth_limit() {
     let script = "let a = []; for i in 0..80 { a = [a] } a == a";
-    let run = Run::from(qops_cmd().args(["eval", script]).output().unwrap());
+    let run = qops(&["eval", script]);
     run.fails_with(1);
     assert!(
         run.stderr.contains("deeper than 64 levels"),
         "{}",
         run.stderr
     );
-    let run = Run::from(
-        qops_cmd()
-            .args(["eval", script, "--max-depth", "100"])
-            .output()
-            .unwrap(),
-    );
+    let run = qops(&["eval", script, "--max-depth", "100"]);
     run.ok();
     assert_eq!(run.stdout.trim(), "true");
 }
@@ -172,34 +157,24 @@ fn size_limits_hold_and_flags_raise_them() {
     let arrays = "let a = []; for i in 0..200 { a.push(i) } a.len()";
     let maps = "let m = #{}; for i in 0..200 { m[`k${i}`] = i } m.len()";
     for script in [arrays, maps] {
-        let run = Run::from(
-            qops_cmd()
-                .args([
-                    "eval",
-                    script,
-                    "--max-array-size",
-                    "100",
-                    "--max-map-size",
-                    "100",
-                ])
-                .output()
-                .unwrap(),
-        );
+        let run = qops(&[
+            "eval",
+            script,
+            "--max-array-size",
+            "100",
+            "--max-map-size",
+            "100",
+        ]);
         run.fails_with(1);
         assert!(run.stderr.contains("Size of"), "{}", run.stderr);
-        let run = Run::from(
-            qops_cmd()
-                .args([
-                    "eval",
-                    script,
-                    "--max-array-size",
-                    "1000",
-                    "--max-map-size",
-                    "1000",
-                ])
-                .output()
-                .unwrap(),
-        );
+        let run = qops(&[
+            "eval",
+            script,
+            "--max-array-size",
+            "1000",
+            "--max-map-size",
+            "1000",
+        ]);
         run.ok();
         assert_eq!(run.stdout.trim(), "200");
     }
@@ -209,12 +184,7 @@ fn size_limits_hold_and_flags_raise_them() {
 #[test]
 fn map_keys_count_against_the_string_limit() {
     let script = r#"let m = #{}; let k = "k"; for i in 0..9 { k += k; m[k] = i; } m"#;
-    let run = Run::from(
-        qops_cmd()
-            .args(["eval", script, "--max-string-size", "1000"])
-            .output()
-            .unwrap(),
-    );
+    let run = qops(&["eval", script, "--max-string-size", "1000"]);
     run.fails_with(1);
     assert!(
         run.stderr
@@ -222,12 +192,7 @@ fn map_keys_count_against_the_string_limit() {
         "{}",
         run.stderr
     );
-    let run = Run::from(
-        qops_cmd()
-            .args(["eval", script, "--max-string-size", "1100"])
-            .output()
-            .unwrap(),
-    );
+    let run = qops(&["eval", script, "--max-string-size", "1100"]);
     run.ok();
 }
 
