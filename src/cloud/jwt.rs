@@ -214,7 +214,9 @@ fn pem_block(file: &[u8]) -> Result<Option<(String, Vec<u8>)>, String> {
         return Ok(None);
     };
     let rest = file.get(start + BEGIN.len()..).unwrap_or_default();
-    let label_end = find(rest, DASHES).ok_or("malformed PEM header: no closing -----")?;
+    let label_end = find(rest, DASHES)
+        .filter(|&n| n <= 64)
+        .ok_or("malformed PEM header: no closing ----- after a short label")?;
     let (label, after) = rest.split_at(label_end);
     let body_and_end = after.get(DASHES.len()..).unwrap_or_default();
     let end_marker = [b"-----END ".as_slice(), label, DASHES].concat();
@@ -383,6 +385,7 @@ mod tests {
             b"-----BEGIN X-----",
             b"-----BEGIN \xff\xfe-----\n-----END \xff\xfe-----",
             b"-----BEGIN SECRETLABEL WITH lower case-----\nAAAA\n-----END SECRETLABEL WITH lower case-----",
+            &[b"-----BEGIN ".as_slice(), &[b'A'; 100_000], b"-----"].concat(),
             b"",
             b"\x30",
         ];
