@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const EXIT_CODES: &str =
-    "Exit codes: 0 success, 1 script or API error, 2 usage or compile error, 130 interrupted (Ctrl-C).";
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 script or API error, 2 usage or compile error, \
+                          3 internal error (a bug: please report it), 130 interrupted (Ctrl-C).";
 
 /// Automate Qlik Cloud and Qlik Sense multi-cloud from short Rhai scripts.
 #[derive(Parser, Debug)]
@@ -65,6 +65,22 @@ struct Global {
     /// How many items `parallel` works on at once, unless a call says otherwise [default: 16]
     #[arg(long, global = true, value_name = "N", value_parser = concurrency)]
     concurrency: Option<usize>,
+    /// Most items in one array, nested arrays' items included
+    #[arg(long, global = true, value_name = "N", value_parser = at_least_one,
+          default_value_t = engine::Limits::default().max_array_size)]
+    max_array_size: usize,
+    /// Most entries in one map, nested maps' entries included
+    #[arg(long, global = true, value_name = "N", value_parser = at_least_one,
+          default_value_t = engine::Limits::default().max_map_size)]
+    max_map_size: usize,
+    /// Most bytes in one string, and in the strings and map keys of a value sent as JSON
+    #[arg(long, global = true, value_name = "BYTES", value_parser = at_least_one,
+          default_value_t = engine::Limits::default().max_string_size)]
+    max_string_size: usize,
+    /// Deepest nesting of arrays and maps that printing, comparing and JSON accept (at most 1000)
+    #[arg(long, global = true, value_name = "N", value_parser = depth,
+          default_value_t = engine::Limits::default().max_depth)]
+    max_depth: usize,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +182,21 @@ fn key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a whole number of at least 1, got {s:?}")),
+    }
+}
+
+/// Walks over values recurse once per level, so the depth limit itself is bounded.
+fn depth(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from 1 to 1000, got {s:?}")),
+    }
+}
+
 fn positive(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
@@ -198,6 +229,11 @@ fn fraction(s: &str) -> Result<f64, String> {
 }
 
 pub fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        // One line, no payload: a panic message may quote values, secrets included.
+        eprintln!("{}", internal_error(info.location()));
+        std::process::exit(3);
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -210,13 +246,61 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&cli.global);
-    match dispatch(cli) {
+    let outcome = if let Command::Sim(args) = cli.command {
+        serve_sim(args)
+    } else {
+        let limits = limits(&cli.global);
+        on_script_stack(limits.script_stack_bytes(), move || dispatch(cli, limits))
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {failure}");
             failure.exit_code()
         }
     }
+}
+
+/// The panic hook's line: where, never what.
+fn internal_error(location: Option<&std::panic::Location>) -> String {
+    let at = location.map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+    format!("internal error: {at} — please report")
+}
+
+fn limits(g: &Global) -> engine::Limits {
+    let mut limits = engine::Limits {
+        max_array_size: g.max_array_size,
+        max_map_size: g.max_map_size,
+        max_string_size: g.max_string_size,
+        max_depth: g.max_depth,
+        ..engine::Limits::default()
+    };
+    if let Some(n) = g.max_operations {
+        limits.max_operations = n;
+    }
+    limits
+}
+
+/// Runs `work` on a thread with a stack of `bytes` (see [`engine::Limits::script_stack_bytes`]);
+/// the stack is reserved, not used up front.
+fn on_script_stack(
+    bytes: usize,
+    work: impl FnOnce() -> Result<(), Failure> + Send + 'static,
+) -> Result<(), Failure> {
+    let thread = std::thread::Builder::new()
+        .name("script".into())
+        .stack_size(bytes)
+        .spawn(work)
+        .map_err(|e| {
+            Failure::Usage(format!(
+                "cannot reserve {} MiB of stack for these limits ({e}); lower --max-array-size or --max-map-size",
+                bytes >> 20
+            ))
+        })?;
+    // A panic ends the process in the hook before the thread could return one.
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(Failure::Runtime(internal_error(None))))
 }
 
 fn init_logging(g: &Global) {
@@ -266,16 +350,12 @@ fn run_options(g: &Global) -> RunOptions {
     run
 }
 
-fn dispatch(cli: Cli) -> Result<(), Failure> {
-    if let Command::Sim(args) = cli.command {
-        return serve_sim(args);
-    }
+fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
     let roots = FileRoots::allowing(&cli.global.allow_paths).map_err(Failure::Usage)?;
-    let mut limits = engine::Limits::default();
-    if let Some(n) = cli.global.max_operations {
-        limits.max_operations = n;
-    }
-    let run = run_options(&cli.global);
+    let run = RunOptions {
+        script_stack: limits.script_stack_bytes(),
+        ..run_options(&cli.global)
+    };
     if let Command::Test { paths, filter } = &cli.command {
         if cli.global.env_file.is_some() {
             return Err(Failure::Usage(format!(
@@ -380,7 +460,7 @@ fn run_command(
         }
         Command::Definitions { dir } => docs::definitions(&engine, &dir),
         Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
-        Command::Sim(_) | Command::Test { .. } => unreachable!("handled above"),
+        Command::Sim(_) | Command::Test { .. } => unreachable!("handled in main and above"),
     }
 }
 
@@ -486,5 +566,52 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_panic_hook_names_the_place_and_nothing_else() {
+        let here = std::panic::Location::caller();
+        let line = internal_error(Some(here));
+        assert_eq!(
+            line,
+            format!(
+                "internal error: src/cli.rs:{}:{} — please report",
+                here.line(),
+                here.column()
+            )
+        );
+        assert_eq!(
+            internal_error(None),
+            "internal error: an unknown place — please report"
+        );
+    }
+
+    #[test]
+    fn limits_come_from_the_flags() {
+        let cli = Cli::try_parse_from([
+            "qops",
+            "eval",
+            "1",
+            "--max-array-size",
+            "10",
+            "--max-depth",
+            "100",
+        ])
+        .unwrap();
+        let limits = limits(&cli.global);
+        assert_eq!((limits.max_array_size, limits.max_depth), (10, 100));
+        assert_eq!(limits.max_map_size, engine::Limits::default().max_map_size);
+        for bad in [
+            ["--max-depth", "0"],
+            ["--max-depth", "1001"],
+            ["--max-map-size", "0"],
+        ] {
+            assert!(Cli::try_parse_from(["qops", "eval", "1", bad[0], bad[1]]).is_err());
+        }
     }
 }

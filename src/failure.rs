@@ -1,4 +1,8 @@
 //! How a command fails, and the exit code each failure means (documented in the README).
+//!
+//! Exit code 3 is no `Failure`: it is the panic hook's (`cli::main`), for a bug that should
+//! never happen. It prints one line, `internal error: <file:line:col> — please report`, and
+//! never the panic's message, which could quote values.
 
 use std::fmt;
 use std::process::ExitCode;

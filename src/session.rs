@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// No progress display and no summary lines (`-q`).
     pub quiet: bool,
+    /// The stack of every thread that runs script code (`parallel`'s workers too): large enough
+    /// for the deepest value the limits admit ([`crate::script::engine::Limits::script_stack_bytes`]).
+    pub script_stack: usize,
 }
 
 /// The concurrency of `parallel` when neither `--concurrency` nor the call names one.
@@ -51,6 +54,7 @@ impl Default for RunOptions {
         RunOptions {
             concurrency: DEFAULT_CONCURRENCY,
             quiet: false,
+            script_stack: crate::script::engine::Limits::default().script_stack_bytes(),
         }
     }
 }

@@ -33,32 +33,13 @@ impl fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// Reads an RSA (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`, at least 2048 bits) or
-    /// EC P-384 (PKCS#8) key. `kid` defaults to the key's JWK thumbprint (RFC 7638).
-    pub fn from_pem(pem: &str, kid: Option<String>) -> Result<SigningKey, String> {
-        let (label, der) = pem_block(pem)?;
-        let key = match label.as_str() {
-            "RSA PRIVATE KEY" => Key::Rsa(
-                RsaKeyPair::from_der(&der).map_err(|e| format!("not a usable RSA key: {e}"))?,
-            ),
-            "PRIVATE KEY" => match RsaKeyPair::from_pkcs8(&der) {
-                Ok(k) => Key::Rsa(k),
-                Err(_) => Key::Ec384(
-                    EcdsaKeyPair::from_pkcs8(
-                        &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
-                        &der,
-                        &SystemRandom::new(),
-                    )
-                    .map_err(|_| "the key is neither RSA nor EC P-384 (PKCS#8)".to_string())?,
-                ),
-            },
-            "EC PRIVATE KEY" => return Err(
-                "EC keys must be PKCS#8: convert with `openssl pkcs8 -topk8 -nocrypt -in key.pem`"
-                    .into(),
-            ),
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err("encrypted keys are not supported; decrypt the key first".into())
-            }
-            other => return Err(format!("expected a private key PEM, found {other:?}")),
+    /// EC P-384 (PKCS#8) key from a key file's bytes: PEM text, or the raw DER of such a key.
+    /// `kid` defaults to the key's JWK thumbprint (RFC 7638). Errors say what is wrong with the
+    /// file and never quote it.
+    pub fn from_bytes(file: &[u8], kid: Option<String>) -> Result<SigningKey, String> {
+        let key = match pem_block(file)? {
+            Some((label, der)) => key_of_block(&label, &der)?,
+            None => key_of_der(file)?,
         };
         if let Key::Rsa(k) = &key {
             if k.public().modulus_len() < 256 {
@@ -100,8 +81,9 @@ impl SigningKey {
                 json!({"e": URL_SAFE_NO_PAD.encode(&c.e), "kty": "RSA", "n": URL_SAFE_NO_PAD.encode(&c.n)})
             }
             Key::Ec384(k) => {
-                let point = k.public_key().as_ref();
-                let (x, y) = point[1..].split_at(48);
+                // An uncompressed point: 0x04, then x and y of equal length.
+                let coords = k.public_key().as_ref().get(1..).unwrap_or_default();
+                let (x, y) = coords.split_at(coords.len() / 2);
                 json!({"crv": "P-384", "kty": "EC", "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y)})
             }
         }
@@ -159,27 +141,102 @@ impl SigningKey {
     }
 }
 
-/// The label and DER bytes of the first PEM block.
-fn pem_block(pem: &str) -> Result<(String, Vec<u8>), String> {
-    let start = pem
-        .find("-----BEGIN ")
-        .ok_or("no PEM block (-----BEGIN ...-----) found")?;
-    let rest = &pem[start + 11..];
-    let label_end = rest.find("-----").ok_or("malformed PEM header")?;
-    let label = rest[..label_end].to_string();
-    let body_start = label_end + 5;
-    let end_marker = format!("-----END {label}-----");
-    let body_end = rest
-        .find(&end_marker)
-        .ok_or_else(|| format!("no {end_marker} line"))?;
-    let b64: String = rest[body_start..body_end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
+/// A key of a PEM block.
+fn key_of_block(label: &str, der: &[u8]) -> Result<Key, String> {
+    match label {
+        "RSA PRIVATE KEY" => RsaKeyPair::from_der(der)
+            .map(Key::Rsa)
+            .map_err(|e| format!("not a usable RSA key ({e})")),
+        "PRIVATE KEY" => key_of_pkcs8(der),
+        "EC PRIVATE KEY" => Err(
+            "EC keys must be PKCS#8: convert with `openssl pkcs8 -topk8 -nocrypt -in key.pem`"
+                .into(),
+        ),
+        "ENCRYPTED PRIVATE KEY" => {
+            Err("encrypted keys are not supported; decrypt the key first".into())
+        }
+        other => Err(format!(
+            "expected a private key PEM, found {}",
+            label_name(other)
+        )),
+    }
+}
+
+/// An RSA or EC P-384 key of a PKCS#8 document.
+fn key_of_pkcs8(der: &[u8]) -> Result<Key, String> {
+    if let Ok(k) = RsaKeyPair::from_pkcs8(der) {
+        return Ok(Key::Rsa(k));
+    }
+    EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        der,
+        &SystemRandom::new(),
+    )
+    .map(Key::Ec384)
+    .map_err(|_| "the key is neither RSA nor EC P-384 (PKCS#8)".to_string())
+}
+
+/// A key file without a PEM block: the DER of a PKCS#8 or PKCS#1 RSA key.
+fn key_of_der(der: &[u8]) -> Result<Key, String> {
+    if der.first() != Some(&0x30) {
+        return Err("neither a PEM file (-----BEGIN ...-----) nor a DER private key".into());
+    }
+    key_of_pkcs8(der)
+        .or_else(|_| RsaKeyPair::from_der(der).map(Key::Rsa))
+        .map_err(|_| {
+            "a DER file, but not an RSA or EC P-384 private key (PKCS#8, or PKCS#1 for RSA)"
+                .to_string()
+        })
+}
+
+/// A PEM label as errors may show it: the usual upper-case words, never arbitrary file text.
+fn label_name(label: &str) -> String {
+    let plain = (1..=40).contains(&label.len())
+        && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ');
+    if plain {
+        format!("a {label} block")
+    } else {
+        "a block with an unrecognised label".into()
+    }
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The label and DER bytes of the first PEM block, or `None` when the file has no
+/// `-----BEGIN ` line at all.
+fn pem_block(file: &[u8]) -> Result<Option<(String, Vec<u8>)>, String> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    const DASHES: &[u8] = b"-----";
+    let Some(start) = find(file, BEGIN) else {
+        return Ok(None);
+    };
+    let rest = file.get(start + BEGIN.len()..).unwrap_or_default();
+    let label_end = find(rest, DASHES)
+        .filter(|&n| n <= 64)
+        .ok_or("malformed PEM header: no closing ----- after a short label")?;
+    let (label, after) = rest.split_at(label_end);
+    let body_and_end = after.get(DASHES.len()..).unwrap_or_default();
+    let end_marker = [b"-----END ".as_slice(), label, DASHES].concat();
+    let body_end = find(body_and_end, &end_marker)
+        .ok_or("the PEM block has no matching -----END line (a truncated file?)")?;
+    let body = body_and_end.get(..body_end).unwrap_or_default();
+    if body.contains(&b':') {
+        return Err(
+            "PEM headers (legacy encryption) are not supported; decrypt the key first".into(),
+        );
+    }
+    let b64: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
         .collect();
     let der = STANDARD
         .decode(b64)
-        .map_err(|e| format!("PEM body is not base64: {e}"))?;
-    Ok((label, der))
+        .map_err(|_| "the PEM body is not valid base64".to_string())?;
+    Ok(Some((String::from_utf8_lossy(label).into_owned(), der)))
 }
 
 /// A random UUID (version 4) for `jti`.
@@ -217,7 +274,7 @@ mod tests {
 
     #[test]
     fn es384_assertions_verify_with_the_published_jwk() {
-        let key = SigningKey::from_pem(&ec_pem(), None).unwrap();
+        let key = SigningKey::from_bytes(ec_pem().as_bytes(), None).unwrap();
         assert_eq!(key.alg(), "ES384");
         let jwk = key.public_jwk();
         assert_eq!(
@@ -253,7 +310,7 @@ mod tests {
     #[test]
     fn rsa_keys_sign_rs256_that_the_jwk_verifies() {
         let pem = include_str!("../../tests/fixtures/rsa-test-key.pem");
-        let key = SigningKey::from_pem(pem, Some("k1".into())).unwrap();
+        let key = SigningKey::from_bytes(pem.as_bytes(), Some("k1".into())).unwrap();
         assert_eq!((key.alg(), key.kid.as_str()), ("RS256", "k1"));
         let jwk = key.public_jwk();
         let jws = key.assertion("c", "https://t/oauth/token").unwrap();
@@ -271,22 +328,70 @@ mod tests {
             .unwrap();
     }
 
+    fn err(file: &[u8]) -> String {
+        SigningKey::from_bytes(file, None).unwrap_err()
+    }
+
     #[test]
     fn bad_pems_say_what_is_wrong() {
-        assert!(SigningKey::from_pem("hello", None)
-            .unwrap_err()
-            .contains("no PEM block"));
-        assert!(SigningKey::from_pem(
-            "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----",
-            None
+        assert!(err(b"hello").contains("neither a PEM file"));
+        assert!(
+            err(b"-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----")
+                .contains("PKCS#8")
+        );
+        assert!(
+            err(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
+                .contains("found a PUBLIC KEY block")
+        );
+        assert!(err(b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg").contains("truncated"));
+        assert!(
+            err(b"-----BEGIN PRIVATE KEY-----\nsecret!!\n-----END PRIVATE KEY-----")
+                .contains("not valid base64")
+        );
+        assert!(
+            err(b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----")
+                .contains("neither RSA nor EC P-384")
+        );
+        let rsa = include_str!("../../tests/fixtures/rsa-test-key.pem");
+        let legacy = rsa.replace("KEY-----\n", "KEY-----\nProc-Type: 4,ENCRYPTED\n\n");
+        assert!(err(legacy.as_bytes()).contains("legacy encryption"));
+    }
+
+    #[test]
+    fn der_keys_are_read_and_wrong_ones_refused() {
+        let pem = include_str!("../../tests/fixtures/rsa-test-key.pem");
+        let Ok(Some((_, der))) = pem_block(pem.as_bytes()) else {
+            panic!("fixture is a PEM")
+        };
+        let from_pem = SigningKey::from_bytes(pem.as_bytes(), None).unwrap();
+        let from_der = SigningKey::from_bytes(&der, None).unwrap();
+        assert_eq!(from_pem.kid, from_der.kid);
+        let p256 = EcdsaKeyPair::generate_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &SystemRandom::new(),
         )
-        .unwrap_err()
-        .contains("PKCS#8"));
-        assert!(SigningKey::from_pem(
-            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
-            None
-        )
-        .unwrap_err()
-        .contains("private key"));
+        .unwrap();
+        assert!(err(p256.as_ref()).contains("not an RSA or EC P-384 private key"));
+        assert!(err(&[0x30, 0x82, 0xff, 0xff]).contains("a DER file"));
+    }
+
+    /// Inputs that once panicked (the fuzz target `pem_jwk` runs this reader too).
+    #[test]
+    fn regressions_never_panic_and_never_quote_the_file() {
+        let cases: &[&[u8]] = &[
+            b"-----BEGIN -----END -----",
+            b"-----BEGIN ",
+            b"-----BEGIN X",
+            b"-----BEGIN X-----",
+            b"-----BEGIN \xff\xfe-----\n-----END \xff\xfe-----",
+            b"-----BEGIN SECRETLABEL WITH lower case-----\nAAAA\n-----END SECRETLABEL WITH lower case-----",
+            &[b"-----BEGIN ".as_slice(), &[b'A'; 100_000], b"-----"].concat(),
+            b"",
+            b"\x30",
+        ];
+        for case in cases {
+            let e = err(case);
+            assert!(!e.contains("SECRET") && !e.contains("lower"), "{e}");
+        }
     }
 }

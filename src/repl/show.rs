@@ -46,14 +46,11 @@ pub fn render(value: &rhai::Dynamic, mode: Mode, width: usize) -> Option<String>
     if value.is_string() {
         return Some(cut_lines(&value.to_string(), MAX_LINES * 4));
     }
-    if !(value.is_map() || value.is_array()) {
-        return Some(value.to_string());
+    match crate::script::convert::json_for_display(value) {
+        Ok(Some(json)) => Some(render_json(&json, mode, width)),
+        Ok(None) => Some(crate::script::convert::text(value)),
+        Err(e) => Some(format!("(cannot show the value: {e})")),
     }
-    let json = match rhai::serde::from_dynamic::<Value>(value) {
-        Ok(json) => json,
-        Err(_) => return Some(value.to_string()),
-    };
-    Some(render_json(&json, mode, width))
 }
 
 pub fn render_json(json: &Value, mode: Mode, width: usize) -> String {

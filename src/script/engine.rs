@@ -14,10 +14,15 @@ pub struct Limits {
     pub max_call_levels: usize,
     pub max_expr_depth: usize,
     pub max_function_expr_depth: usize,
+    /// Bytes in one string, and in the strings and map keys of a value converted to JSON.
     pub max_string_size: usize,
+    /// Items in one array, nested arrays' items included (Rhai counts them so).
     pub max_array_size: usize,
+    /// Entries in one map, nested maps' entries included.
     pub max_map_size: usize,
     pub max_modules: usize,
+    /// Deepest nesting of arrays and maps that printing, comparing and JSON accept.
+    pub max_depth: usize,
 }
 
 impl Default for Limits {
@@ -31,8 +36,35 @@ impl Default for Limits {
             max_array_size: 1_000_000,
             max_map_size: 100_000,
             max_modules: 256,
+            max_depth: super::convert::DEFAULT_MAX_DEPTH,
         }
     }
+}
+
+impl Limits {
+    /// The stack of the thread that runs scripts. Rhai clones, drops, measures and formats
+    /// arrays and maps recursively, and its size checks let a value nest one level per array
+    /// item or map entry; so the deepest value these limits admit must fit. Bytes per level
+    /// measured for Rhai 1.27 (see `rhai_recursion_fits_the_script_stack`), with a margin.
+    pub fn script_stack_bytes(&self) -> usize {
+        STACK_BASE.saturating_add(deepest_value_stack(self.max_array_size, self.max_map_size))
+    }
+}
+
+/// Stack for everything but walking deep values: Rhai's calls (`max_call_levels`), parsing
+/// (`max_expr_depth`), our own walks (`--max-depth` is at most 1000), the HTTP client.
+const STACK_BASE: usize = 64 << 20;
+
+/// Stack for Rhai's recursion over a value nested `arrays` + `maps` levels deep.
+fn deepest_value_stack(arrays: usize, maps: usize) -> usize {
+    let (per_item, per_entry) = if cfg!(debug_assertions) {
+        (1_536, 2_560)
+    } else {
+        (384, 512)
+    };
+    arrays
+        .saturating_mul(per_item)
+        .saturating_add(maps.saturating_mul(per_entry))
 }
 
 /// An engine with the qops functions registered over `session`.
@@ -48,6 +80,7 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
         .set_max_modules(limits.max_modules);
+    super::convert::set_limits(limits.max_depth, limits.max_string_size);
     let s = session.clone();
     engine.on_progress(move |operations| {
         super::parallel::note_operations(operations);
@@ -72,6 +105,7 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     super::util::register(&mut engine, session);
     super::parallel::register(&mut engine, session);
     super::progress::register(&mut engine, session);
+    super::values::register(&mut engine);
     super::tenants::register(&mut engine);
     super::licenses::register(&mut engine);
     super::users::register(&mut engine);
@@ -91,6 +125,37 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
 mod tests {
     use super::*;
     use crate::config::Env;
+    use rhai::{Dynamic, Map};
+
+    /// Rhai clones, drops, measures and formats values recursively; a value as deep as the
+    /// size limits let it nest must fit in the stack budgeted for it (no margin given here).
+    #[test]
+    fn rhai_recursion_fits_the_script_stack() {
+        let (arrays, maps) = (20_000, 10_000);
+        let stack = deepest_value_stack(arrays, maps);
+        let run = std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(move || {
+                let mut engine = Engine::new_raw();
+                engine.set_max_array_size(arrays).set_max_map_size(maps);
+                let mut value = Dynamic::UNIT;
+                for i in 0..arrays + maps {
+                    value = if i < maps {
+                        Dynamic::from_map(Map::from([("x".into(), value)]))
+                    } else {
+                        Dynamic::from_array(vec![value])
+                    };
+                }
+                assert!(engine.ensure_data_size_within_limits(&value).is_ok());
+                let copy = value.clone().into_read_only();
+                let text = format!("{copy} {copy:?}");
+                drop(copy);
+                drop(value);
+                text.len()
+            })
+            .unwrap();
+        assert!(run.join().unwrap() > 4 * (arrays + maps));
+    }
 
     #[test]
     fn every_native_function_has_a_doc_comment_and_parameter_names() {

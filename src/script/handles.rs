@@ -147,10 +147,11 @@ fn impersonation(user: &Dynamic) -> Fallible<Impersonation> {
     }
 }
 
-/// A private key file, read like every file a script names (confined to the file roots).
+/// A private key file (PEM or DER), read like every file a script names (confined to the file
+/// roots).
 fn signing_key(roots: &FileRoots, path: &str, kid: Option<String>) -> Fallible<SigningKey> {
-    let pem = roots.read_text(path).or_else(fail)?;
-    SigningKey::from_pem(&pem, kid).or_else(|e| fail(format!("{path}: {e}")))
+    let file = roots.read(path).or_else(fail)?;
+    SigningKey::from_bytes(&file, kid).or_else(|e| fail(format!("{path}: {e}")))
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {

@@ -28,3 +28,4 @@ mod spaces;
 mod tenants;
 mod users;
 mod util;
+mod values;

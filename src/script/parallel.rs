@@ -32,10 +32,6 @@ pub const GRACE: Duration = Duration::from_secs(10);
 /// How often the waiting caller refreshes the progress display and checks for Ctrl-C.
 const TICK: Duration = Duration::from_millis(200);
 
-/// The stack of a worker, as large as the main thread's: a closure may recurse as deep as the
-/// limits allow anywhere else.
-const WORKER_STACK: usize = 8 << 20;
-
 thread_local! {
     /// The operation count this thread's engine last reported (see [`note_operations`]).
     static OPERATIONS: Cell<u64> = const { Cell::new(0) };
@@ -149,7 +145,9 @@ fn parallel(
             let (tx, call) = (tx.clone(), &call);
             let spawned = std::thread::Builder::new()
                 .name(format!("qops-parallel-{n}"))
-                .stack_size(WORKER_STACK)
+                // As large as the script thread's: a closure may nest values as deep as the
+                // limits allow anywhere else.
+                .stack_size(session.run.script_stack)
                 .spawn_scoped(scope, move || work(call, tx));
             if let Err(e) = spawned {
                 call.stop.store(true, Ordering::SeqCst);

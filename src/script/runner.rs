@@ -56,7 +56,8 @@ pub fn eval(engine: &Engine, source: &Source) -> Result<Option<String>, Failure>
     let value: Dynamic = engine
         .eval_ast(&ast)
         .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))?;
-    Ok(convert::display(&value))
+    convert::display(&value)
+        .map_err(|e| Failure::Runtime(format!("{}: the result: {e}", source.name)))
 }
 
 /// The `.rhai` files among `paths`, directories searched recursively, in a stable order.

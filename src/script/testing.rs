@@ -6,8 +6,8 @@
 use super::engine::{self, Limits};
 use super::files::FileRoots;
 use super::native::{fail, native};
-use super::report;
 use super::runner::{script_files, Source};
+use super::{convert, report};
 use crate::config::Env;
 use crate::failure::Failure;
 use crate::session::{RunOptions, Session};
@@ -120,20 +120,30 @@ fn run_case(
         .map_err(|e| report::eval_error(&case.source.name, &case.source.text, &e))
 }
 
-/// Values compared as JSON where they convert (maps and arrays by content), else by text.
-fn same(a: &Dynamic, b: &Dynamic) -> bool {
+/// Values compared as JSON where they convert (maps and arrays by content), else by text;
+/// an error for values too deep to compare.
+fn same(a: &Dynamic, b: &Dynamic) -> Result<bool, String> {
     use rhai::serde::from_dynamic;
-    match (
-        from_dynamic::<serde_json::Value>(a),
-        from_dynamic::<serde_json::Value>(b),
-    ) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a.type_name() == b.type_name() && format!("{a:?}") == format!("{b:?}"),
-    }
+    convert::check_shape(a)?;
+    convert::check_shape(b)?;
+    Ok(
+        match (
+            from_dynamic::<serde_json::Value>(a),
+            from_dynamic::<serde_json::Value>(b),
+        ) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a.type_name() == b.type_name() && debug(a) == debug(b),
+        },
+    )
+}
+
+/// A value as `to_debug` shows it, cut at the depth limit.
+fn debug(value: &Dynamic) -> String {
+    convert::printed(value, &mut |leaf| format!("{leaf:?}")).0
 }
 
 fn assert_eq_with(a: Dynamic, b: Dynamic, msg: &str) -> Fallible<()> {
-    if same(&a, &b) {
+    if same(&a, &b).or_else(fail)? {
         return Ok(());
     }
     let head = if msg.is_empty() {
@@ -141,7 +151,11 @@ fn assert_eq_with(a: Dynamic, b: Dynamic, msg: &str) -> Fallible<()> {
     } else {
         format!("assert_eq failed: {msg}")
     };
-    fail(format!("{head}\n  left:  {a:?}\n  right: {b:?}"))
+    fail(format!(
+        "{head}\n  left:  {}\n  right: {}",
+        debug(&a),
+        debug(&b)
+    ))
 }
 
 /// `assert` and `assert_eq`, for test engines only.

@@ -231,8 +231,11 @@ pub fn check_public_key_pem(pem: &str) -> Result<(), String> {
         .and_then(|r| r.split_once("-----"))
         .ok_or("pem must start with -----BEGIN PUBLIC KEY-----")?;
     if label != "PUBLIC KEY" && label != "RSA PUBLIC KEY" {
+        // Name the usual labels (PRIVATE KEY, CERTIFICATE); never echo arbitrary text.
+        let plain = label.len() <= 40 && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ');
+        let what = if plain { label } else { "block" };
         return Err(format!(
-            "pem holds a {label}, not a PUBLIC KEY (never send a private key)"
+            "pem holds a {what}, not a PUBLIC KEY (never send a private key)"
         ));
     }
     let end = format!("-----END {label}-----");

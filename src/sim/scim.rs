@@ -114,10 +114,15 @@ fn lex(input: &str) -> Result<Vec<(usize, Tok)>, String> {
 /// Deepest parenthesis nesting accepted (keeps the recursive parser's stack bounded).
 const MAX_DEPTH: usize = 32;
 
+/// Most comparisons in one filter: `and`/`or` chains nest the tree one level per comparison,
+/// and evaluating or dropping it recurses that deep.
+const MAX_TERMS: usize = 256;
+
 struct Parser<'s> {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     depth: usize,
+    terms: usize,
     schema: &'s Schema,
     end: usize,
 }
@@ -187,6 +192,10 @@ impl Parser<'_> {
                 Err(format!("operator \"not\" is not supported (position {at})"))
             }
             Some(Tok::Word(attr)) => {
+                self.terms += 1;
+                if self.terms > MAX_TERMS {
+                    return Err(format!("more than {MAX_TERMS} comparisons (position {at})"));
+                }
                 self.pos += 1;
                 let op_at = self.at();
                 let op = match self.peek().cloned() {
@@ -248,6 +257,7 @@ pub fn parse(input: &str, schema: &Schema) -> Result<Filter, String> {
         toks,
         pos: 0,
         depth: 0,
+        terms: 0,
         schema,
         end,
     };
@@ -332,5 +342,10 @@ mod tests {
         assert!(e(&deep).contains("nested deeper"));
         let ok = format!("{}name eq \"a\"{}", "(".repeat(32), ")".repeat(32));
         assert!(parse(&ok, &S).is_ok());
+        // A long chain would nest the tree one level per comparison.
+        let long = vec![r#"name eq "a""#; 100_000].join(" and ");
+        assert!(e(&long).contains("more than 256 comparisons"));
+        let most = vec![r#"name eq "a""#; 256].join(" or ");
+        assert!(parse(&most, &S).is_ok());
     }
 }

@@ -16,6 +16,7 @@ mod onboarding;
 mod paging;
 mod parallel;
 mod repl;
+mod safety;
 mod safety_files;
 mod safety_sandbox;
 mod simulator;

@@ -12,7 +12,7 @@
 //! (policies × deployments on publish, staging on tenants, records), `seed`.
 
 mod distribution;
-mod filter;
+pub(crate) mod filter;
 mod hds;
 mod qrs;
 mod seed;

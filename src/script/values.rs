@@ -1,0 +1,174 @@
+//! Printing and comparing arrays and maps within the depth limit. Rhai's own versions recurse
+//! through a function call per level and overflow the stack on a value a few thousand levels
+//! deep; these replace them for arrays and maps (other types keep Rhai's).
+//!
+//! `print` and `debug` fail on a value deeper than the limit. `to_string` and `to_debug` cut it
+//! (`[…]`) instead: they also serve string interpolation and `+`, where Rhai falls back to its
+//! own unbounded formatting when they fail.
+
+use super::convert::{debug_leaf, equal, printed, too_deep};
+use super::native::{fail, native, Fallible};
+use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
+
+/// Runs `f` on an array or map taken by reference as a value, without copying it.
+fn with_value<T: Clone + Default + Send + Sync + 'static, R>(
+    x: &mut T,
+    f: impl FnOnce(&Dynamic) -> R,
+) -> R {
+    let value = Dynamic::from(std::mem::take(x));
+    let result = f(&value);
+    *x = value.try_cast::<T>().unwrap_or_default();
+    result
+}
+
+/// The text of an array or map: cut at the depth limit, or an error when `strict`.
+fn text<T: Clone + Default + Send + Sync + 'static>(
+    ctx: &NativeCallContext,
+    x: &mut T,
+    strict: bool,
+) -> Fallible<String> {
+    let (text, cut) = with_value(x, |v| printed(v, &mut |leaf| debug_leaf(ctx, leaf)));
+    if cut && strict {
+        return fail(too_deep(super::convert::max_depth()));
+    }
+    Ok(text)
+}
+
+fn same<T: Clone + Default + Send + Sync + 'static>(
+    ctx: &NativeCallContext,
+    a: &mut T,
+    b: T,
+) -> Fallible<bool> {
+    let b = Dynamic::from(b);
+    with_value(a, |a| equal(ctx, a, &b))
+}
+
+pub fn register(engine: &mut Engine) {
+    register_for::<Array>(engine, "Array", "array");
+    register_for::<Map>(engine, "Map", "map");
+}
+
+/// The functions for one container type `T`, named `ty` in scripts.
+fn register_for<T: Clone + Default + Send + Sync + 'static>(
+    engine: &mut Engine,
+    ty: &str,
+    noun: &str,
+) {
+    let param = |name: &str| format!("{name}: &mut {ty}");
+    for (name, strict) in [
+        ("print", true),
+        ("debug", true),
+        ("to_string", false),
+        ("to_debug", false),
+    ] {
+        let doc = if strict {
+            format!("The {noun} as text; an error when it nests deeper than the depth limit (`--max-depth`).")
+        } else {
+            format!(
+                "The {noun} as text, with arrays and maps beyond the depth limit shown as `[…]`."
+            )
+        };
+        native!(
+            engine,
+            name,
+            [param(noun), "String".to_string()],
+            &doc,
+            move |ctx: NativeCallContext, x: &mut T| text(&ctx, x, strict)
+        );
+    }
+    let doc = format!("Whether two {noun}s are equal (Rhai's `==` for each item); an error beyond the depth limit.");
+    native!(
+        engine,
+        "==",
+        [param("a"), format!("b: {ty}"), "bool".to_string()],
+        &doc,
+        |ctx: NativeCallContext, a: &mut T, b: T| same(&ctx, a, b)
+    );
+    let doc = format!("Whether two {noun}s differ; an error beyond the depth limit.");
+    native!(
+        engine,
+        "!=",
+        [param("a"), format!("b: {ty}"), "bool".to_string()],
+        &doc,
+        |ctx: NativeCallContext, a: &mut T, b: T| same(&ctx, a, b).map(|e| !e)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use rhai::{Engine, EvalAltResult};
+
+    fn engine() -> Engine {
+        let mut engine = Engine::new();
+        super::register(&mut engine);
+        engine
+    }
+
+    const DEEP: &str =
+        "let a = []; for i in 0..200 { a = [a] } let m = #{}; for i in 0..200 { m = #{x: m} }";
+
+    fn fails(script: &str) -> String {
+        let err: Box<EvalAltResult> = engine().run(&format!("{DEEP} {script}")).unwrap_err();
+        err.to_string()
+    }
+
+    #[test]
+    fn deep_values_fail_to_print_and_compare_with_a_clear_error() {
+        for script in [
+            "print(a)",
+            "debug(m)",
+            "a == a",
+            "m != m",
+            "[a].contains(a)",
+        ] {
+            let e = fails(script);
+            assert!(
+                e.contains("value nested deeper than 64 levels"),
+                "{script}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn to_string_and_interpolation_cut_deep_values() {
+        let e = engine();
+        let text: String = e.eval(&format!("{DEEP} `${{a}} ${{m}}`")).unwrap();
+        let (arrays, maps) = text.split_once(' ').unwrap();
+        assert_eq!(arrays, format!("{}[…]{}", "[".repeat(64), "]".repeat(64)));
+        assert!(
+            maps.starts_with(r#"#{"x": #{"x": "#) && maps.contains("#{…}"),
+            "{maps}"
+        );
+        let text: String = e
+            .eval(&format!("{DEEP} a.to_string() + m.to_debug()"))
+            .unwrap();
+        assert!(text.len() < 2_000, "{text}");
+    }
+
+    #[test]
+    fn shallow_values_print_and_compare_as_rhai_does() {
+        let e = engine();
+        let text: String = e
+            .eval(r#"`${[1, "a", #{b: [2.5, (), true]}, 'c']} ${#{"q\"": 1}}`"#)
+            .unwrap();
+        // (Rhai shows a char in an interpolated array quoted, too.)
+        assert_eq!(
+            text,
+            r#"[1, "a", #{"b": [2.5, (), true]}, 'c'] #{"q\"": 1}"#
+        );
+        let checks = [
+            ("[1, [2]] == [1, [2]]", true),
+            ("[1, [2]] != [1, [3]]", true),
+            ("[1] == [1.0]", true),
+            (r#"[1, "x"] == [1, 2]"#, false),
+            ("[1] == [1, 2]", false),
+            ("#{a: [1], b: #{}} == #{b: #{}, a: [1]}", true),
+            ("#{a: 1} == #{b: 1}", false),
+            ("#{a: 1} != #{a: 2}", true),
+            ("[[1], [2]].contains([2])", true),
+        ];
+        for (script, want) in checks {
+            assert_eq!(e.eval::<bool>(script).unwrap(), want, "{script}");
+        }
+    }
+}
