@@ -97,6 +97,8 @@ fn a_der_key_file_is_read() {
             file.to_str().unwrap(),
             pem_path.to_str().unwrap()
         ),
+        "--allow-path",
+        pem_path.parent().unwrap().to_str().unwrap(),
     ]);
     run.ok();
     assert_eq!(run.stdout.trim(), "true");
