@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The journal's acceptance run: a journaled N-tenant parallel onboarding (scripts/bulk_onboard.rhai)
+# killed with SIGKILL at KILLS random points, each followed by a rerun with the same journal,
+# must end in exactly the state of one clean run: N tenants, no orphans, one IdP, five users (and
+# the bot) and five licenses (and the bot's) each.
+#
+#   cargo build --release && benches/kill_and_resume.sh [N=50] [KILLS=20]
+set -euo pipefail
+n=${1:-50}
+kills=${2:-20}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/target/release/qops"
+work=$(mktemp -d)
+trap 'kill "$sim" 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"
+{ echo name; for i in $(seq 1 "$n"); do printf 'kr-%03d\n' "$i"; done; } > customers.csv
+"$bin" sim --latency 60 --tenant-quota $((n + 10)) > ready.json &
+sim=$!
+for _ in $(seq 50); do [ -s ready.json ] && break; sleep 0.1; done
+url=$(python3 -c "import json; print(json.load(open('ready.json'))['url'])")
+eval "$(python3 -c "import json; [print(f'export {k}={v}') for k, v in json.load(open('ready.json'))['env'].items()]")"
+args=(run "$root/scripts/bulk_onboard.rhai" --arg customers=customers.csv
+  --arg jwt_key="$root/scripts/keys/example-jwt-signer.pub.pem" --allow-path "$root/scripts/keys"
+  --journal journal.jsonl --sim-url "$url" -q)
+mid=0
+for _ in $(seq "$kills"); do
+  "$bin" "${args[@]}" > /dev/null 2>&1 &
+  pid=$!
+  sleep "$(python3 -c 'import random; print(random.uniform(0.02, 0.35))')"
+  # Still running (not merely unreaped): kill it there.
+  if [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != "Z" ] && kill -9 "$pid" 2>/dev/null; then
+    mid=$((mid + 1))
+  fi
+  wait "$pid" 2>/dev/null || true
+done
+"$bin" "${args[@]}" | tail -n 1
+echo "killed mid-run: $mid of $kills"
+curl -s "$url/_sim/state" | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+t = [x for x in s['tenants'] if not x['source']]
+ok = (len(t) == $n and len({x['name'] for x in t}) == $n
+      and all(len(x['identityProviders']) == 1 and x['users'] == 6 and x['licenseAssignments'] == 6 for x in t))
+print(f'tenants {len(t)}, names {len({x[\"name\"] for x in t})}:', 'exactly one clean run' if ok else 'NOT a clean run')
+sys.exit(0 if ok else 1)
+"
