@@ -234,6 +234,12 @@ pub fn main() -> ExitCode {
         eprintln!("{}", internal_error(info.location()));
         std::process::exit(3);
     }));
+    // A test of the hook above needs a panic: debug builds (the tests' binary) make one on
+    // request; release builds have no such door.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("QOPS_DEBUG_PANIC").is_some() {
+        panic!("requested by QOPS_DEBUG_PANIC");
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -420,7 +426,7 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
 /// Under `--dry-run`, the plan of every change the run would have made.
 fn print_plan(session: &Session, output: Output) {
     if let Some(plan) = session.built_client().and_then(|c| c.plan()) {
-        println!("{}", plan.render(output == Output::Json));
+        crate::output::outln!("{}", plan.render(output == Output::Json));
     }
 }
 
@@ -444,7 +450,7 @@ fn run_command(
             session.interrupt_on_ctrl_c(true);
             let source = runner::Source::inline("<eval>", &expr);
             if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
-                println!("{text}");
+                crate::output::outln!("{text}");
             }
             Ok(())
         }

@@ -12,6 +12,7 @@ mod failure;
 mod files;
 pub mod fuzzing;
 mod journal;
+mod output;
 pub mod policy;
 mod qseow;
 mod regions;

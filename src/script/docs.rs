@@ -325,7 +325,7 @@ pub fn docs(
             let path = dir.join(file);
             std::fs::write(&path, text)
                 .map_err(|e| Failure::Runtime(format!("{}: {e}", path.display())))?;
-            println!("wrote {}", path.display());
+            crate::output::outln!("wrote {}", path.display());
             Ok::<(), Failure>(())
         };
         let libraries: Vec<String> = match name {
@@ -358,8 +358,8 @@ pub fn docs(
     }
     match name {
         None => {
-            print!("{}", text(&natives));
-            println!(
+            crate::output::out!("{}", text(&natives));
+            crate::output::outln!(
                 "libraries (qops docs NAME): {}",
                 STDLIB
                     .iter()
@@ -378,20 +378,20 @@ pub fn docs(
                 .cloned()
                 .collect();
             if !matching.is_empty() {
-                print!("{}", text(&matching));
+                crate::output::out!("{}", text(&matching));
                 return Ok(());
             }
             match library(engine, resolver, name) {
                 Some(found) => {
                     let found = found?;
-                    println!("import \"{}\"\n", found.name);
+                    crate::output::outln!("import \"{}\"\n", found.name);
                     if !found.doc.is_empty() {
-                        println!("{}\n", found.doc);
+                        crate::output::outln!("{}\n", found.doc);
                     }
                     for f in &found.functions {
-                        println!("  {}", f.signature());
+                        crate::output::outln!("  {}", f.signature());
                         for line in f.doc.lines() {
-                            println!("      {line}");
+                            crate::output::outln!("      {line}");
                         }
                     }
                     Ok(())
@@ -412,6 +412,6 @@ pub fn definitions(engine: &Engine, dir: &Path) -> Result<(), Failure> {
         .include_standard_packages(true)
         .write_to_dir(dir)
         .map_err(|e| Failure::Runtime(format!("{}: {e}", dir.display())))?;
-    println!("wrote definitions to {}", dir.display());
+    crate::output::outln!("wrote definitions to {}", dir.display());
     Ok(())
 }

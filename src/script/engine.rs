@@ -3,7 +3,6 @@
 use crate::config::vars;
 use crate::session::Session;
 use rhai::{Engine, OptimizationLevel};
-use std::io::Write;
 use std::sync::Arc;
 
 /// Limits that keep a runaway script from taking the machine.
@@ -87,13 +86,7 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
         s.is_cancelled()
             .then(|| rhai::Dynamic::from("interrupted (Ctrl-C)"))
     });
-    engine.on_print(|text| {
-        super::progress::around_output(|| {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{text}");
-            let _ = out.flush();
-        })
-    });
+    engine.on_print(|text| super::progress::around_output(|| crate::output::outln!("{text}")));
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "qops::script", "{}:{}: {text}", source.unwrap_or("script"), pos);
     });

@@ -63,7 +63,7 @@ pub fn run(
                 .collect::<Vec<_>>()
         })
         .collect();
-    println!(
+    crate::output::outln!(
         "running {} test(s) from {} file(s)",
         cases.len(),
         sources.len()
@@ -77,18 +77,18 @@ pub fn run(
         match outcome {
             Ok(()) => {
                 passed += 1;
-                println!("test {label} ... ok ({ms} ms)");
+                crate::output::outln!("test {label} ... ok ({ms} ms)");
             }
             Err(message) => {
                 failed += 1;
-                println!("test {label} ... FAILED ({ms} ms)");
+                crate::output::outln!("test {label} ... FAILED ({ms} ms)");
                 for line in message.lines() {
-                    println!("    {line}");
+                    crate::output::outln!("    {line}");
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    crate::output::outln!("{passed} passed, {failed} failed");
     if failed > 0 {
         Err(Failure::Runtime(format!("{failed} test(s) failed")))
     } else {
