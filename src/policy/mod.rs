@@ -56,7 +56,7 @@
 //! # Example
 //!
 //! ```
-//! use crate::policy;
+//! use qops::policy;
 //! use serde_json::json;
 //!
 //! let rule = policy::parse(r#"resource.@SendTo = subject.name"#).unwrap();
