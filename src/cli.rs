@@ -77,6 +77,9 @@ struct Global {
     #[arg(long, global = true, value_name = "BYTES", value_parser = at_least_one,
           default_value_t = engine::Limits::default().max_string_size)]
     max_string_size: usize,
+    /// Most memory a script may hold, in MiB [default: three quarters of the machine's]
+    #[arg(long, global = true, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..))]
+    max_memory: Option<u64>,
     /// Deepest nesting of arrays and maps that printing, comparing and JSON accept (at most 1000)
     #[arg(long, global = true, value_name = "N", value_parser = depth,
           default_value_t = engine::Limits::default().max_depth)]
@@ -252,6 +255,12 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&cli.global);
+    crate::memory::set_ceiling(match cli.global.max_memory {
+        Some(mib) => usize::try_from(mib)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(1 << 20),
+        None => crate::memory::default_ceiling(),
+    });
     let outcome = if let Command::Sim(args) = cli.command {
         serve_sim(args)
     } else {

@@ -12,6 +12,7 @@ mod failure;
 mod files;
 pub mod fuzzing;
 mod journal;
+mod memory;
 mod output;
 pub mod policy;
 mod qseow;
@@ -22,3 +23,7 @@ mod secret;
 mod session;
 mod sim;
 mod wire;
+
+/// Every allocation is counted, so `--max-memory` can stop a script before the allocator fails.
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;

@@ -83,6 +83,12 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     let s = session.clone();
     engine.on_progress(move |operations| {
         super::parallel::note_operations(operations);
+        if let Some(ceiling) = crate::memory::exceeded() {
+            return Some(rhai::Dynamic::from(format!(
+                "memory limit of {} MiB reached (--max-memory raises it)",
+                ceiling >> 20
+            )));
+        }
         s.is_cancelled()
             .then(|| rhai::Dynamic::from("interrupted (Ctrl-C)"))
     });

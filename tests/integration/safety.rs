@@ -239,3 +239,19 @@ fn a_closed_pipe_ends_the_run_quietly() {
     run.ok();
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
+
+/// Map keys escape Rhai's own size checks: the memory ceiling stops such a script with an
+/// error at its next operation, long before the allocator would abort the process.
+#[test]
+fn a_script_past_the_memory_ceiling_stops_with_an_error() {
+    let script = r#"let m = #{}; let k = "x"; k.pad(65536, "y");
+        for i in 0..100000 { m[k + i] = i; } m.len()"#;
+    let run = qops(&["eval", script, "--max-memory", "64"]);
+    run.fails_with(1);
+    assert!(
+        run.stderr.contains("memory limit of 64 MiB reached"),
+        "{}",
+        run.stderr
+    );
+    assert!(qops(&["eval", "1", "--max-memory", "1"]).code == 2);
+}
