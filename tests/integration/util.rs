@@ -384,3 +384,36 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+
+/// A fresh working directory and the arguments of `scripts/onboard_customer.rhai` for a
+/// customer (the example JWT signer's key, allowed where it lies).
+pub fn onboarding_args(name: &str, admin: &str) -> (PathBuf, Vec<String>) {
+    let work = temp_file("README", "onboarding work dir\n")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let key = repo_path("scripts/keys/example-jwt-signer.pub.pem");
+    let args = [
+        "--arg".to_string(),
+        format!("name={name}"),
+        "--arg".to_string(),
+        format!("admin={admin}"),
+        "--arg".to_string(),
+        format!("jwt_key={}", key.display()),
+        "--allow-path".to_string(),
+        key.parent().unwrap().display().to_string(),
+    ];
+    (work, args.to_vec())
+}
+
+/// Asserts that a run of an idempotent script changed nothing (its summary's last line).
+#[track_caller]
+pub fn assert_unchanged(run: &Run) {
+    run.ok();
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("created 0, updated 0, unchanged "),
+        "{}",
+        run.stdout
+    );
+}
