@@ -248,11 +248,17 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        let mut child = bulk(&sim, &dir, &csv, &journal, &["--concurrency", "4", "-q"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = bulk(
+            &sim,
+            &dir,
+            &csv,
+            &journal,
+            &["--concurrency", "4", "-q", "--arg", "full=true"],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
         std::thread::sleep(Duration::from_millis(30 + rng % 900));
         let done = matches!(child.try_wait(), Ok(Some(_)));
         let _ = child.kill();
@@ -264,13 +270,40 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
     }
     assert!(killed >= 1, "no run was killed before it finished");
     let last = Run::from(
-        bulk(&sim, &dir, &csv, &journal, &["--concurrency", "4"])
-            .output()
-            .unwrap(),
+        bulk(
+            &sim,
+            &dir,
+            &csv,
+            &journal,
+            &["--concurrency", "4", "--arg", "full=true"],
+        )
+        .output()
+        .unwrap(),
     );
     last.ok();
     assert_eq!(last.line("onboarded"), format!("{n} of {n} customers"));
     exactly_one_of_everything(&sim, n);
+    // The full set: a group, a space shared with it, an OAuth client and its secret file each.
+    let state = sim.admin("state");
+    for t in state["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["source"] == false)
+    {
+        assert_eq!(t["groups"], 1, "{t}");
+        assert_eq!(t["spaces"]["count"], 1, "{t}");
+        assert_eq!(t["spaceAssignments"], 1, "{t}");
+        assert_eq!(t["oauthClients"].as_array().map(Vec::len), Some(1), "{t}");
+        let file = dir.join(format!("{}-oauth-client.json", t["name"].as_str().unwrap()));
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert!(
+            saved["clientSecret"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{saved}"
+        );
+    }
 }
 
 #[test]
