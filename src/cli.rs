@@ -97,7 +97,7 @@ enum Output {
 enum Command {
     /// Run a script
     Run {
-        /// The script file
+        /// The script file (`-` reads it from standard input)
         file: PathBuf,
         /// A value for the script's `args` map (repeatable)
         #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = key_value)]
@@ -335,6 +335,11 @@ fn init_logging(g: &Global) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| LogWriter)
+        // Colours only for a person at a terminal, and never with NO_COLOR set.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .with_target(false)
         .without_time()
         .try_init();

@@ -15,12 +15,37 @@ pub struct Source {
 
 impl Source {
     /// A script file, read like every file (regular files only, size-capped).
+    /// The script at `path`, or on standard input for `-`.
     pub fn read(path: &Path) -> Result<Source, Failure> {
+        if path == Path::new("-") {
+            return Source::stdin();
+        }
         let text = crate::files::read_text_file(path).map_err(Failure::Usage)?;
         Ok(Source {
             name: path.display().to_string(),
             text,
         })
+    }
+
+    /// The script piped in (`qops run -`), capped like a script file.
+    fn stdin() -> Result<Source, Failure> {
+        use std::io::Read;
+        let cap = crate::files::MAX_FILE_BYTES;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(cap + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::Usage(format!("<stdin>: {e}")))?;
+        if bytes.len() as u64 > cap {
+            return Err(Failure::Usage(format!(
+                "<stdin>: the script is over {} MiB, the limit for scripts",
+                cap >> 20
+            )));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Failure::Usage("<stdin>: the script is not UTF-8 text".into()))?;
+        Ok(Source::inline("<stdin>", &text))
     }
 
     pub fn inline(name: &str, text: &str) -> Source {

@@ -111,3 +111,34 @@ fn env_file_is_read_and_real_environment_wins() {
     assert_eq!(run.stdout.trim(), "file,real,dflt");
     qops(&["eval", "1", "--env-file", "/nonexistent.env"]).fails_with(2);
 }
+
+#[test]
+fn run_dash_reads_the_script_from_stdin() {
+    use std::io::Write;
+    let mut child = qops_cmd()
+        .args(["run", "-", "--arg", "who=pipe"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"print(`hello ${args.who}`);\nthrow \"stop\";\n")
+        .unwrap();
+    let run = Run::from(child.wait_with_output().unwrap());
+    run.fails_with(1);
+    assert_eq!(run.stdout.trim(), "hello pipe");
+    assert!(run.stderr.contains("<stdin>:2:"), "{}", run.stderr);
+}
+
+#[test]
+fn logs_in_a_pipe_carry_no_colour_codes() {
+    let sim = Sim::start(&[]);
+    let run = sim.qops(&["eval", r#"tenant(env("QLIK_TENANT")).me().name"#, "-v"]);
+    run.ok();
+    assert!(run.stderr.contains("INFO GET "), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+}
