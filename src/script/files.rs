@@ -62,6 +62,65 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
     Ok(rows)
 }
 
+/// Writes a file a script names (atomically, owner-only); under `--dry-run` the write is
+/// planned instead, after the path passed the same checks.
+fn write_file(s: &Session, path: &str, bytes: &[u8]) -> Fallible<()> {
+    if s.client_options.dry_run {
+        s.file_roots.entry_path(path).or_else(fail)?;
+        if let Some(plan) = super::convert::lift(s.client())?.plan() {
+            plan.record_file(path);
+        }
+        return Ok(());
+    }
+    s.file_roots.write(path, bytes).or_else(fail)
+}
+
+/// Maps as CSV: `columns`, or every key in the order first seen; nested values as JSON.
+fn csv_bytes(rows: &Array, columns: Option<Vec<String>>) -> Fallible<Vec<u8>> {
+    let mut maps = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        match row.read_lock::<Map>() {
+            Some(map) => maps.push(map.clone()),
+            None => {
+                return fail(format!(
+                    "write_csv: row {} is a {}, not a map",
+                    i + 1,
+                    row.type_name()
+                ))
+            }
+        }
+    }
+    let columns = columns.unwrap_or_else(|| {
+        let mut seen: Vec<String> = Vec::new();
+        for map in &maps {
+            for key in map.keys() {
+                if !seen.iter().any(|k| k == key.as_str()) {
+                    seen.push(key.to_string());
+                }
+            }
+        }
+        seen
+    });
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| fail::<()>(format!("write_csv: {e}")).unwrap_err();
+    out.write_record(&columns).map_err(failed)?;
+    for map in &maps {
+        let mut record = Vec::with_capacity(columns.len());
+        for column in &columns {
+            record.push(match map.get(column.as_str()) {
+                None => String::new(),
+                Some(v) if v.is_unit() => String::new(),
+                Some(v) if v.is_string() => v.to_string(),
+                Some(v) if v.is_map() || v.is_array() => to_json(v)?.to_string(),
+                Some(v) => v.to_string(),
+            });
+        }
+        out.write_record(&record).map_err(failed)?;
+    }
+    out.into_inner()
+        .or_else(|e| fail(format!("write_csv: {}", e.error())))
+}
+
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
     let roots = session.file_roots.clone();
     native!(
@@ -90,7 +149,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         "Reads a text file (a PEM key, a template) under the working directory.",
         move |path: &str| roots.read_text(path).or_else(fail)
     );
-    let (roots, s) = (session.file_roots.clone(), session.clone());
+    let s = session.clone();
     native!(
         engine,
         "write_json",
@@ -100,14 +159,38 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         move |path: &str, value: Dynamic| -> Fallible<()> {
             let json = to_json(&value)?;
             let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
-            if s.client_options.dry_run {
-                roots.entry_path(path).or_else(fail)?;
-                if let Some(plan) = super::convert::lift(s.client())?.plan() {
-                    plan.record_file(path);
-                }
-                return Ok(());
-            }
-            roots.write(path, text.as_bytes()).or_else(fail)
+            write_file(&s, path, text.as_bytes())
+        }
+    );
+    let s = session.clone();
+    native!(
+        engine,
+        "write_text",
+        ["path: &str", "text: &str", "()"],
+        "Writes text to a file, atomically, readable by its owner only (under `--dry-run`,
+        planned and not written).",
+        move |path: &str, text: &str| write_file(&s, path, text.as_bytes())
+    );
+    let s = session.clone();
+    native!(
+        engine,
+        "write_csv",
+        ["path: &str", "rows: Array", "()"],
+        "Writes maps as CSV (RFC 4180 quoting): a header row of every key, in the order first
+        seen, then one row per map; nested values as JSON, `()` as an empty field.",
+        move |path: &str, rows: Array| -> Fallible<()> {
+            write_file(&s, path, &csv_bytes(&rows, None)?)
+        }
+    );
+    let s = session.clone();
+    native!(
+        engine,
+        "write_csv",
+        ["path: &str", "rows: Array", "columns: Array", "()"],
+        "Writes maps as CSV with these columns, in this order (missing keys as empty fields).",
+        move |path: &str, rows: Array, columns: Array| -> Fallible<()> {
+            let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            write_file(&s, path, &csv_bytes(&rows, Some(columns))?)
         }
     );
     let roots = session.file_roots.clone();

@@ -85,6 +85,29 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
     );
     native!(
         engine,
+        "to_json",
+        ["value: Dynamic", "String"],
+        "The value as one line of JSON (`[1, 2].to_json()`, `#{a: 1}.to_json()`), for pipes and APIs.",
+        |value: Dynamic| -> Fallible<String> {
+            Ok(super::convert::to_json(&value)?.to_string())
+        }
+    );
+    native!(
+        engine,
+        "to_json",
+        ["value: Dynamic", "pretty: bool", "String"],
+        "The value as JSON, indented when `pretty` is true.",
+        |value: Dynamic, pretty: bool| -> Fallible<String> {
+            let json = super::convert::to_json(&value)?;
+            Ok(if pretty {
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            } else {
+                json.to_string()
+            })
+        }
+    );
+    native!(
+        engine,
         "parse_json",
         ["text: &str", "Dynamic"],
         "Parses JSON text into maps, arrays and values.",

@@ -142,3 +142,33 @@ fn logs_in_a_pipe_carry_no_colour_codes() {
     assert!(run.stderr.contains("INFO GET "), "{}", run.stderr);
     assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
 }
+
+#[test]
+fn csv_and_json_round_trip_quotes_commas_and_newlines() {
+    let dir = temp_file("README", "csv\n").parent().unwrap().to_path_buf();
+    let run = Run::from(
+        qops_cmd()
+            .current_dir(&dir)
+            .args([
+                "eval",
+                r#"let rows = [#{name: "Smith, Jo", note: "says \"hi\"\nthen leaves", roles: ["a", "b"]}, #{name: "Lee"}];
+                   write_csv("out.csv", rows, ["name", "note", "roles"]);
+                   write_text("out.txt", rows.to_json());
+                   let back = read_csv("out.csv");
+                   [back[0].name, back[0].note, parse_json(back[0].roles)[1], back[1].note,
+                    parse_json(read_text("out.txt"))[0].note == rows[0].note].to_json()"#,
+            ])
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    assert_eq!(
+        run.stdout.trim(),
+        r#"["Smith, Jo","says \"hi\"\nthen leaves","b","",true]"#
+    );
+    let csv = std::fs::read_to_string(dir.join("out.csv")).unwrap();
+    assert!(
+        csv.starts_with("name,note,roles\n\"Smith, Jo\",\"says \"\"hi\"\"\nthen leaves\""),
+        "{csv}"
+    );
+}
