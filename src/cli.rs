@@ -16,9 +16,19 @@ use std::sync::Arc;
 const EXIT_CODES: &str = "Exit codes: 0 success, 1 script or API error, 2 usage or compile error, \
                           3 internal error (a bug: please report it), 130 interrupted (Ctrl-C).";
 
+/// The version, the commit it was built from and the build date (see build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("QOPS_GIT_COMMIT"),
+    ", built ",
+    env!("QOPS_BUILD_DATE"),
+    ")"
+);
+
 /// Automate Qlik Cloud and Qlik Sense multi-cloud from short Rhai scripts.
 #[derive(Parser, Debug)]
-#[command(name = "qops", version, after_help = EXIT_CODES)]
+#[command(name = "qops", version = VERSION, after_help = EXIT_CODES)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -140,6 +150,13 @@ enum Command {
     Repl,
     /// Run the simulator (Qlik Cloud tenants and a QSEoW site); prints one JSON ready line, serves until interrupted
     Sim(SimArgs),
+    /// Print a shell completion script (e.g. `qops completions bash > ~/.local/share/bash-completion/completions/qops`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `qops man | man -l -`
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -263,6 +280,18 @@ pub fn main() -> ExitCode {
     });
     let outcome = if let Command::Sim(args) = cli.command {
         serve_sim(args)
+    } else if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut command, "qops", &mut out);
+        crate::output::write(format_args!("{}", String::from_utf8_lossy(&out)));
+        Ok(())
+    } else if let Command::Man = cli.command {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            .render(&mut out)
+            .map_err(|e| Failure::Runtime(format!("cannot render the manual: {e}")))
+            .map(|()| crate::output::write(format_args!("{}", String::from_utf8_lossy(&out))))
     } else {
         let limits = limits(&cli.global);
         on_script_stack(limits.script_stack_bytes(), move || dispatch(cli, limits))
@@ -480,7 +509,9 @@ fn run_command(
         }
         Command::Definitions { dir } => docs::definitions(&engine, &dir),
         Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
-        Command::Sim(_) | Command::Test { .. } => unreachable!("handled in main and above"),
+        Command::Sim(_) | Command::Test { .. } | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled in main and above")
+        }
     }
 }
 

@@ -172,3 +172,25 @@ fn csv_and_json_round_trip_quotes_commas_and_newlines() {
         "{csv}"
     );
 }
+
+#[test]
+fn version_completions_and_man_page() {
+    let version = Run::from(qops_cmd().arg("--version").output().unwrap());
+    version.ok();
+    assert!(version.stdout.contains(", built 20"), "{}", version.stdout);
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let run = Run::from(qops_cmd().args(["completions", shell]).output().unwrap());
+        run.ok();
+        assert!(
+            run.stdout.contains("completions") && run.stdout.len() > 500,
+            "{shell}"
+        );
+    }
+    let man = Run::from(qops_cmd().arg("man").output().unwrap());
+    man.ok();
+    assert!(man.stdout.contains(".TH qops 1"), "{}", man.stdout);
+    assert!(
+        man.stdout.contains("journal"),
+        "the global flags are documented"
+    );
+}
