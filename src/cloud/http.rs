@@ -459,8 +459,10 @@ impl Client {
             };
             let tier = Tier::of(&method, url.path());
             let identity = svc.creds.cache_key();
-            // The tiers are the APIs'; the token endpoint is not one of them.
-            if req.authenticated {
+            // The tiers are Qlik Cloud's APIs' (a QSEoW site, which authenticates by JWT,
+            // certificate or header, has none); the token endpoint is not one of them.
+            let tiered = !matches!(svc.creds, Credentials::Jwt(_) | Credentials::Anonymous);
+            if req.authenticated && tiered {
                 self.inner
                     .budgets
                     .admit(&origin(&url), &identity, tier)
