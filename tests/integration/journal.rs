@@ -134,13 +134,8 @@ fn onboarding_killed_at_random_points_ends_as_one_clean_run() {
     let (work, args) = onboarding_args("umbrella", "alice@acme.example");
     let work = work.as_path();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut rng = 0x2545_f491_u64;
     let mut killed = 0;
-    for _ in 0..12 {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let after = Duration::from_millis(30 + rng % 600);
+    for after in delays(0x2545_f491, 30, 600).take(12) {
         if killed_run(&sim, work, &args, after) {
             break;
         }
@@ -151,12 +146,7 @@ fn onboarding_killed_at_random_points_ends_as_one_clean_run() {
     last.ok();
     // Exactly one of everything, as one clean run leaves it.
     let state = sim.admin("state");
-    let tenants: Vec<&Value> = state["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["source"] == false)
-        .collect();
+    let tenants = customer_tenants(&state);
     assert_eq!(tenants.len(), 1, "orphans: {tenants:#?}");
     let t = tenants[0];
     assert_eq!(t["name"], "umbrella");
@@ -171,6 +161,29 @@ fn onboarding_killed_at_random_points_ends_as_one_clean_run() {
         .is_some_and(|s| !s.is_empty()));
     let again = sim.run_repo_script(work, "scripts/onboard_customer.rhai", &args);
     assert_unchanged(&again);
+}
+
+/// The tenants of `/_sim/state` other than the seeded source tenant.
+fn customer_tenants(state: &Value) -> Vec<&Value> {
+    state["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["source"] == false)
+        .collect()
+}
+
+/// Kill delays: a fixed xorshift sequence, `base` plus up to `span` milliseconds.
+fn delays(seed: u64, base: u64, span: u64) -> impl Iterator<Item = Duration> {
+    std::iter::successors(Some(seed), |x| {
+        let mut x = *x;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        Some(x)
+    })
+    .skip(1)
+    .map(move |x| Duration::from_millis(base + x % span))
 }
 
 /// A CSV of `n` customers in a fresh directory, and that directory.
@@ -188,12 +201,7 @@ fn customers(n: usize) -> (std::path::PathBuf, String) {
 #[track_caller]
 fn exactly_one_of_everything(sim: &Sim, n: usize) {
     let state = sim.admin("state");
-    let tenants: Vec<&Value> = state["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["source"] == false)
-        .collect();
+    let tenants = customer_tenants(&state);
     assert_eq!(tenants.len(), n, "tenants (orphans?)");
     let mut names: Vec<&str> = tenants
         .iter()
@@ -242,12 +250,8 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
     let sim = Sim::start(&["--latency", "15", "--tenant-quota", "100", "--seed", "9"]);
     let (dir, csv) = customers(n);
     let journal = dir.join("bulk.jsonl");
-    let mut rng = 0x9e37_79b9_u64;
     let mut killed = 0;
-    for _ in 0..8 {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
+    for after in delays(0x9e37_79b9, 30, 900).take(8) {
         let mut child = bulk(
             &sim,
             &dir,
@@ -259,7 +263,7 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-        std::thread::sleep(Duration::from_millis(30 + rng % 900));
+        std::thread::sleep(after);
         let done = matches!(child.try_wait(), Ok(Some(_)));
         let _ = child.kill();
         let _ = child.wait();
@@ -285,12 +289,7 @@ fn a_parallel_run_killed_at_random_points_ends_as_one_clean_run() {
     exactly_one_of_everything(&sim, n);
     // The full set: a group, a space shared with it, an OAuth client and its secret file each.
     let state = sim.admin("state");
-    for t in state["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["source"] == false)
-    {
+    for t in customer_tenants(&state) {
         assert_eq!(t["groups"], 1, "{t}");
         assert_eq!(t["spaces"]["count"], 1, "{t}");
         assert_eq!(t["spaceAssignments"], 1, "{t}");
