@@ -115,6 +115,22 @@ impl Term {
         }
     }
 
+    /// Waits until the last line on screen is an empty prompt (the REPL is idle).
+    #[track_caller]
+    fn wait_for_prompt(&self) {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.trim_end().ends_with("qops>") {
+                return;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("no idle prompt:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Types a line and waits for the prompt that follows its output.
     #[track_caller]
     fn run(&self, text: &str) -> String {
@@ -278,6 +294,8 @@ fn ctrl_c_interrupts_a_long_loop_and_the_session_goes_on() {
     std::thread::sleep(Duration::from_millis(500));
     term.key("C-c");
     term.wait_for("interrupted");
+    // The prompt after the interruption comes a moment later: count prompts only after it.
+    term.wait_for_prompt();
     let screen = term.run("n > 0");
     assert!(after(&screen, "n > 0").starts_with("\ntrue\n"), "{screen}");
 }
@@ -297,6 +315,7 @@ fn ctrl_c_interrupts_a_call_waiting_on_the_network() {
     let started = Instant::now();
     term.key("C-c");
     term.wait_for_within("interrupted", Duration::from_secs(8));
+    term.wait_for_prompt();
     assert!(started.elapsed() < Duration::from_secs(8));
     let screen = term.run("1 + 1");
     assert!(after(&screen, "1 + 1").starts_with("\n2\n"), "{screen}");
