@@ -14,11 +14,14 @@
 //! | POST `/api/v1/oauth-clients` | `clientName` | GET `/api/v1/oauth-clients?filter=clientName eq ".."`, then a new secret (the lost answer held the only copy) |
 //! | POST `/api/v1/licenses/assignments/actions/add` | each `subject` | GET `/api/v1/licenses/assignments?filter=subject eq ".."` |
 //!
-//! Lookups go straight to the wire ([`Client::transmit`]): they are reads, and the one write
-//! (a replacement OAuth client secret) is recorded under the adopting call's own journal key.
+//! Lookups are reads (every page of a list); the one write (a replacement OAuth client secret)
+//! goes straight to the wire ([`Client::transmit`]) and is recorded under the adopting call's
+//! own journal key.
 
 use super::error::{Error, Result};
 use super::http::{Client, Request, Response, Service};
+use super::users::scim_string;
+use super::PAGE_SIZE;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -75,12 +78,11 @@ pub fn natural(svc: &Service, req: &mut Request, seed: &str) -> Option<Natural> 
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
-    let escaped = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let listed = |path: &str, filter_field: &str, field, value: String, then| Natural::Listed {
         path: path.to_string(),
         query: vec![(
             "filter",
-            format!("{filter_field} eq \"{}\"", escaped(&value)),
+            format!("{filter_field} eq {}", scim_string(&value)),
         )],
         field,
         value,
@@ -186,17 +188,12 @@ impl Client {
                 value,
                 then,
             } => {
-                let url = svc.url(path, query)?;
-                let list = self
-                    .transmit(svc, Request::new(Method::GET, url))
-                    .await?
-                    .json()?;
-                let items = list
-                    .get("data")
-                    .or(Some(&list))
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                // Every page: the object may be anywhere in an unfiltered list.
+                let mut query = query.clone();
+                query.push(("limit", PAGE_SIZE.to_string()));
+                let url = svc.url(path, &query)?;
+                // Boxed: a list is sent, and a send may come back here.
+                let items = Box::pin(self.list(svc, Request::new(Method::GET, url), None)).await?;
                 let hit = items
                     .into_iter()
                     .find(|i| i.pointer(field).and_then(Value::as_str) == Some(value.as_str()));
@@ -210,7 +207,7 @@ impl Client {
             Natural::Assignments { subjects } => {
                 let mut results = Vec::new();
                 for (subject, kind) in subjects {
-                    let filter = format!("subject eq \"{}\"", subject.replace('"', "\\\""));
+                    let filter = format!("subject eq {}", scim_string(subject));
                     let url = svc.url("/api/v1/licenses/assignments", &[("filter", filter)])?;
                     let list = self
                         .transmit(svc, Request::new(Method::GET, url))

@@ -158,17 +158,15 @@ fn a_create_with_an_unknown_outcome_is_looked_up_before_it_is_sent_again() {
     // The first POST is applied but answered 502; the lookup finds the space: adopted, not
     // created twice. A second create meets a 500 that applied nothing: the lookup finds
     // nothing, so it is sent once more.
-    let origin = Fake::start(
-        |seen, _| match (seen.method.as_str(), seen.target.as_str()) {
-            ("POST", "/api/v1/spaces") if seen.body.contains("\"made\"") => Answer::status(502),
-            ("GET", "/api/v1/spaces?name=made") => {
-                Answer::json(200, json!({"data": [{"id": "sp-made", "name": "made"}]}))
-            }
-            ("POST", "/api/v1/spaces") if seen.body.contains("\"lost\"") => Answer::status(500),
-            ("GET", _) => Answer::json(200, json!({"data": []})),
-            _ => Answer::status(404),
-        },
-    );
+    let origin = Fake::start(|seen, _| match (seen.method.as_str(), seen.path()) {
+        ("POST", "/api/v1/spaces") if seen.body.contains("\"made\"") => Answer::status(502),
+        ("GET", "/api/v1/spaces") if seen.target.contains("name=made") => {
+            Answer::json(200, json!({"data": [{"id": "sp-made", "name": "made"}]}))
+        }
+        ("POST", "/api/v1/spaces") if seen.body.contains("\"lost\"") => Answer::status(500),
+        ("GET", _) => Answer::json(200, json!({"data": []})),
+        _ => Answer::status(404),
+    });
     let run = script(
         r#"let t = tenant(args.origin, #{api_key: "k-1"});
            print(`made: ${t.post("/api/v1/spaces", #{name: "made", type: "shared"}).id}`);
@@ -192,6 +190,41 @@ fn a_create_with_an_unknown_outcome_is_looked_up_before_it_is_sent_again() {
         .count();
     assert_eq!(lost, 4, "1 + 3 sends, each after a lookup found nothing");
     assert_eq!(origin.count("GET", "/api/v1/spaces"), 1 + 4);
+}
+
+#[test]
+fn the_lookup_after_a_lost_create_reads_every_page() {
+    // The IdP the lost create made is on the second page of an unfiltered list.
+    let origin = Fake::start(|seen, _| {
+        let next = format!(
+            "http://{}/api/v1/identity-providers?next=p2",
+            seen.header("host").unwrap_or_default()
+        );
+        match (seen.method.as_str(), seen.path()) {
+            ("POST", "/api/v1/identity-providers") => Answer::status(502),
+            ("GET", "/api/v1/identity-providers") if seen.target.contains("next=p2") => {
+                Answer::json(
+                    200,
+                    json!({"data": [{"id": "idp-2", "options": {"issuer": "https://ours.example"}}], "links": {}}),
+                )
+            }
+            ("GET", "/api/v1/identity-providers") => Answer::json(
+                200,
+                json!({"data": [{"id": "idp-1", "options": {"issuer": "https://other.example"}}],
+                       "links": {"next": {"href": next}}}),
+            ),
+            _ => Answer::status(404),
+        }
+    });
+    let run = script(
+        r#"let t = tenant(args.origin, #{api_key: "k-1"});
+           let idp = t.post("/api/v1/identity-providers", #{protocol: "jwtAuth", options: #{issuer: "https://ours.example"}});
+           print(`adopted: ${idp.id}`);"#,
+        &[("origin", origin.url())],
+    );
+    run.ok();
+    assert_eq!(run.line("adopted:"), "idp-2");
+    assert_eq!(origin.count("POST", "/api/v1/identity-providers"), 1);
 }
 
 #[test]
