@@ -110,11 +110,12 @@ pub struct Request {
 
 impl Request {
     pub fn new(method: Method, url: Url) -> Request {
-        let reads_only = url.path().ends_with("/actions/filter")
-            || url.path().ends_with("/actions/count")
-            || url
-                .path()
-                .ends_with(&format!("/{}", crate::wire::HDS_TEST_CONNECTION));
+        let path = url.path();
+        let reads_only = path.ends_with("/actions/filter")
+            || path.ends_with("/actions/count")
+            || path
+                .strip_suffix(crate::wire::HDS_TEST_CONNECTION)
+                .is_some_and(|rest| rest.ends_with('/'));
         let reads = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) || reads_only;
         Request {
             idempotent: idempotent(&method),
@@ -170,23 +171,19 @@ impl Response {
     /// An answer made here, not received: replayed from the journal, adopted by
     /// reconciliation, or a dry-run placeholder.
     pub fn synthetic(status: u16, body: &Value, req: &Request) -> Response {
-        Response {
-            status,
-            headers: HeaderMap::new(),
-            bytes: if body.is_null() {
-                Vec::new()
-            } else {
-                body.to_string().into_bytes()
-            },
-            what: (req.method.clone(), shown(&req.url)),
-        }
+        let bytes = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        Response::made(status, bytes, req)
     }
 
-    fn replayed(status: u16, body: String, req: &Request) -> Response {
+    fn made(status: u16, bytes: Vec<u8>, req: &Request) -> Response {
         Response {
             status,
             headers: HeaderMap::new(),
-            bytes: body.into_bytes(),
+            bytes,
             what: (req.method.clone(), shown(&req.url)),
         }
     }
@@ -352,17 +349,22 @@ impl Client {
         let Some(journal) = journal else {
             return self.send_once(svc, req, natural.as_ref()).await;
         };
-        let record = |kind| journal::record(kind, &key, &unit, ordinal, req.method.as_str(), &url);
+        let method = req.method.to_string();
+        let record = |kind| journal::record(kind, &key, &unit, ordinal, &method, &url);
+        let outcome = |resp: &Response| {
+            let mut done = record(journal::Kind::Outcome);
+            done.status = Some(resp.status);
+            done.body = Some(String::from_utf8_lossy(&resp.bytes).into_owned());
+            done
+        };
         match journal.known(&key) {
             Known::Done { status, body } => {
-                tracing::info!(target: "qops::http", "{} {url}: answered from the journal", req.method);
-                return Ok(Response::replayed(status, body, &req));
+                tracing::info!(target: "qops::http", "{method} {url}: answered from the journal");
+                return Ok(Response::made(status, body.into_bytes(), &req));
             }
             Known::Pending => {
                 if let Some(found) = self.adopt(svc, &req, natural.as_ref()).await? {
-                    let mut done = record(journal::Kind::Outcome);
-                    done.status = Some(found.status);
-                    done.body = Some(String::from_utf8_lossy(&found.bytes).into_owned());
+                    let mut done = outcome(&found);
                     done.via = Some("reconciled".into());
                     journal.append(done).await.map_err(journal_error)?;
                     return Ok(found);
@@ -374,14 +376,9 @@ impl Client {
             .append(record(journal::Kind::Intent))
             .await
             .map_err(journal_error)?;
-        let result = self.send_once(svc, req.clone(), natural.as_ref()).await;
+        let result = self.send_once(svc, req, natural.as_ref()).await;
         let finished = match &result {
-            Ok(resp) => {
-                let mut done = record(journal::Kind::Outcome);
-                done.status = Some(resp.status);
-                done.body = Some(String::from_utf8_lossy(&resp.bytes).into_owned());
-                Some(done)
-            }
+            Ok(resp) => Some(outcome(resp)),
             Err(Error::Api(e)) if e.status < 500 => {
                 let mut failed = record(journal::Kind::Failed);
                 failed.status = Some(e.status);
@@ -451,6 +448,11 @@ impl Client {
         let mut headers = req.headers;
         let (mut redirects, mut waits, mut transients, mut refreshed) = (0, 0, 0, false);
         let mut with_auth = req.authenticated;
+        // The tiers are Qlik Cloud's APIs' (a QSEoW site, which authenticates by JWT,
+        // certificate or header, has none); the token endpoint is not one of them.
+        let paced =
+            req.authenticated && !matches!(svc.creds, Credentials::Jwt(_) | Credentials::Anonymous);
+        let identity = svc.creds.cache_key();
         loop {
             let bearer = if with_auth {
                 self.bearer(svc).await?
@@ -458,11 +460,7 @@ impl Client {
                 None
             };
             let tier = Tier::of(&method, url.path());
-            let identity = svc.creds.cache_key();
-            // The tiers are Qlik Cloud's APIs' (a QSEoW site, which authenticates by JWT,
-            // certificate or header, has none); the token endpoint is not one of them.
-            let tiered = !matches!(svc.creds, Credentials::Jwt(_) | Credentials::Anonymous);
-            if req.authenticated && tiered {
+            if paced {
                 self.inner
                     .budgets
                     .admit(&origin(&url), &identity, tier)
