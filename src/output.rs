@@ -1,5 +1,6 @@
-//! Standard output. A closed pipe (`qops run x.rhai | head -1`) ends the process quietly with
-//! success, as a Unix filter does, instead of panicking inside `println!`.
+//! Standard output, and text cut to fit a message. A closed pipe (`qops run x.rhai | head -1`)
+//! ends the process quietly with success, as a Unix filter does, instead of panicking inside
+//! `println!`.
 
 use std::io::Write;
 
@@ -28,3 +29,11 @@ macro_rules! out {
     };
 }
 pub(crate) use out;
+
+/// At most `max` characters of `text`, with `…` when it was cut.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}

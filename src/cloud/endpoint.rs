@@ -280,11 +280,7 @@ fn refused(path: &str, why: &str) -> Error {
 
 /// At most 120 characters of a refused input, for messages.
 fn shorten(s: &str) -> String {
-    if s.chars().count() <= 120 {
-        s.to_string()
-    } else {
-        s.chars().take(120).collect::<String>() + "…"
-    }
+    crate::output::cut(s, 120)
 }
 
 /// One path segment from an id a script gave: refused when empty, `.` or `..`, or holding a

@@ -160,10 +160,7 @@ fn short(value: &Dynamic) -> String {
         Ok(json) => json.to_string(),
         Err(_) => value.to_string(),
     };
-    match text.char_indices().nth(80) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
+    crate::output::cut(&text, 80)
 }
 
 /// A map of query parameters (`#{type: "managed", name: "Sales"}`) as owned pairs.
