@@ -327,3 +327,24 @@ fn a_hundred_tenants_through_a_faulty_simulator_end_exact() {
         );
     }
 }
+
+#[test]
+fn a_journal_path_from_a_script_stays_in_the_root() {
+    let outside = std::env::temp_dir().join(format!("qops-outside-{}.jsonl", std::process::id()));
+    for path in ["../escape.jsonl", outside.to_str().unwrap()] {
+        let run = Run::from(
+            qops_cmd()
+                .current_dir(temp_file("README", "root\n").parent().unwrap())
+                .args(["eval", &format!("journal({path:?})")])
+                .output()
+                .unwrap(),
+        );
+        run.fails_with(1);
+        assert!(
+            run.stderr.contains("outside the working directory"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(!outside.exists());
+}
