@@ -31,69 +31,133 @@ const VERSION: &str = concat!(
 #[command(name = "qops", version = VERSION, after_help = EXIT_CODES)]
 struct Cli {
     #[command(flatten)]
-    global: Global,
+    log: Log,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Args, Debug)]
-struct Global {
-    /// Start a simulator inside this process and run against it (sets QLIK_TENANT & co.)
-    #[arg(long, global = true, conflicts_with = "sim_url")]
-    sim: bool,
-    /// The tenant quota of an embedded simulator's entitlement (--sim, `qops test`)
-    /// [env: QOPS_SIM_TENANT_QUOTA] [default: 25]
-    #[arg(long, global = true, value_name = "N", value_parser = quota)]
-    sim_tenant_quota: Option<usize>,
-    /// Send requests for simulator hosts (*.qlik.localhost) to a running `qops sim` [env: QOPS_SIM]
-    #[arg(long, global = true, value_name = "URL")]
-    sim_url: Option<String>,
-    /// Read variables from this file instead of ./.env (real environment variables win)
-    #[arg(long, global = true, value_name = "PATH")]
-    env_file: Option<PathBuf>,
+/// Logging: the only flags every subcommand takes.
+#[derive(Args, Debug, Clone, Default)]
+struct Log {
     /// More logging: -v requests, -vv debug, -vvv trace (RUST_LOG also works)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     verbose: u8,
     /// Less logging: errors only
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
+}
+
+/// Where requests go.
+#[derive(Args, Debug, Clone, Default)]
+struct Target {
+    /// Start a simulator inside this process and run against it (sets QLIK_TENANT & co.)
+    #[arg(long, conflicts_with = "sim_url")]
+    sim: bool,
+    /// Send requests for simulator hosts (*.qlik.localhost) to a running `qops sim` [env: QOPS_SIM]
+    #[arg(long, value_name = "URL")]
+    sim_url: Option<String>,
+}
+
+/// Which variables a command reads.
+#[derive(Args, Debug, Clone, Default)]
+struct EnvFile {
+    /// Read variables from this file instead of ./.env (real environment variables win)
+    #[arg(long, value_name = "PATH")]
+    env_file: Option<PathBuf>,
+}
+
+/// The embedded simulator's entitlement (`--sim`, `qops test`).
+#[derive(Args, Debug, Clone, Default)]
+struct EmbeddedSim {
+    /// The tenant quota of an embedded simulator's entitlement (--sim, `qops test`)
+    /// [env: QOPS_SIM_TENANT_QUOTA] [default: 25]
+    #[arg(long, value_name = "N", value_parser = quota)]
+    sim_tenant_quota: Option<usize>,
+}
+
+/// What a script may read and hold.
+#[derive(Args, Debug, Clone)]
+struct Sandbox {
     /// Let scripts read and write files under DIR too (besides the working directory)
-    #[arg(long = "allow-path", global = true, value_name = "DIR")]
+    #[arg(long = "allow-path", value_name = "DIR")]
     allow_paths: Vec<PathBuf>,
     /// Stop a script after N Rhai operations (0 = unlimited)
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, value_name = "N")]
     max_operations: Option<u64>,
-    /// Record every change in FILE and do each exactly once across reruns [env: QOPS_JOURNAL]
-    #[arg(long, global = true, value_name = "FILE")]
-    journal: Option<PathBuf>,
-    /// Read from the services but change nothing: print the plan of every change instead
-    #[arg(long, global = true)]
-    dry_run: bool,
-    /// How results and plans print
-    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
-    output: Output,
-    /// How many items `parallel` works on at once, unless a call says otherwise [default: 16]
-    #[arg(long, global = true, value_name = "N", value_parser = concurrency)]
-    concurrency: Option<usize>,
     /// Most items in one array, nested arrays' items included
-    #[arg(long, global = true, value_name = "N", value_parser = at_least_one,
+    #[arg(long, value_name = "N", value_parser = at_least_one,
           default_value_t = engine::Limits::default().max_array_size)]
     max_array_size: usize,
     /// Most entries in one map, nested maps' entries included
-    #[arg(long, global = true, value_name = "N", value_parser = at_least_one,
+    #[arg(long, value_name = "N", value_parser = at_least_one,
           default_value_t = engine::Limits::default().max_map_size)]
     max_map_size: usize,
     /// Most bytes in one string, and in the strings and map keys of a value sent as JSON
-    #[arg(long, global = true, value_name = "BYTES", value_parser = at_least_one,
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one,
           default_value_t = engine::Limits::default().max_string_size)]
     max_string_size: usize,
     /// Most memory a script may hold, in MiB [default: three quarters of the machine's]
-    #[arg(long, global = true, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..))]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(16..))]
     max_memory: Option<u64>,
     /// Deepest nesting of arrays and maps that printing, comparing and JSON accept (at most 1000)
-    #[arg(long, global = true, value_name = "N", value_parser = depth,
+    #[arg(long, value_name = "N", value_parser = depth,
           default_value_t = engine::Limits::default().max_depth)]
     max_depth: usize,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        let limits = engine::Limits::default();
+        Sandbox {
+            allow_paths: Vec::new(),
+            max_operations: None,
+            max_array_size: limits.max_array_size,
+            max_map_size: limits.max_map_size,
+            max_string_size: limits.max_string_size,
+            max_memory: None,
+            max_depth: limits.max_depth,
+        }
+    }
+}
+
+/// How changes are made.
+#[derive(Args, Debug, Clone, Default)]
+struct Changes {
+    /// Record every change in FILE and do each exactly once across reruns [env: QOPS_JOURNAL]
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// Read from the services but change nothing: print the plan of every change instead
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// How much runs at once.
+#[derive(Args, Debug, Clone, Default)]
+struct Parallelism {
+    /// How many items `parallel` works on at once, unless a call says otherwise [default: 16]
+    #[arg(long, value_name = "N", value_parser = concurrency)]
+    concurrency: Option<usize>,
+}
+
+/// How results and plans print.
+#[derive(Args, Debug, Clone, Default)]
+struct Format {
+    /// How results and plans print [default: table]
+    #[arg(long, value_enum)]
+    output: Option<Output>,
+}
+
+/// Every command's settings, whichever of them its subcommand takes (the rest at their defaults).
+#[derive(Debug, Clone, Default)]
+struct Global {
+    log: Log,
+    target: Target,
+    env: EnvFile,
+    embedded: EmbeddedSim,
+    sandbox: Sandbox,
+    changes: Changes,
+    parallelism: Parallelism,
+    format: Format,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +165,23 @@ enum Output {
     Table,
     Json,
     Csv,
+}
+
+/// The flags of the commands that run scripts against a service (run, eval, repl).
+#[derive(Args, Debug, Clone, Default)]
+struct ScriptFlags {
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    env: EnvFile,
+    #[command(flatten)]
+    embedded: EmbeddedSim,
+    #[command(flatten)]
+    changes: Changes,
+    #[command(flatten)]
+    parallelism: Parallelism,
+    #[command(flatten)]
+    sandbox: Sandbox,
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,17 +193,27 @@ enum Command {
         /// A value for the script's `args` map (repeatable)
         #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = key_value)]
         args: Vec<(String, String)>,
+        #[command(flatten)]
+        flags: ScriptFlags,
+        #[command(flatten)]
+        format: Format,
     },
     /// Evaluate one expression and print the result (maps and arrays as JSON)
     Eval {
         /// The expression, e.g. 'tenant(env("QLIK_TENANT")).me().name'
         expr: String,
+        #[command(flatten)]
+        flags: ScriptFlags,
+        #[command(flatten)]
+        format: Format,
     },
     /// Compile scripts and the modules they import without running them (directories
     /// recursively); report every error with file:line:col
     Check {
         /// Files or directories [default: .]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        env: EnvFile,
     },
     /// Run every `test_*` function of the .rhai files under the paths, each against a fresh
     /// embedded simulator
@@ -132,6 +223,12 @@ enum Command {
         /// Only tests whose name contains this text
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
+        #[command(flatten)]
+        embedded: EmbeddedSim,
+        #[command(flatten)]
+        parallelism: Parallelism,
+        #[command(flatten)]
+        sandbox: Sandbox,
     },
     /// Print the reference of native functions, or of one function or library (e.g. qlik/tenant)
     Docs {
@@ -140,14 +237,21 @@ enum Command {
         /// Write Markdown files into DIR instead
         #[arg(long, value_name = "DIR")]
         markdown: Option<PathBuf>,
+        #[command(flatten)]
+        env: EnvFile,
     },
     /// Write .d.rhai definition files for the Rhai language server into DIR
     Definitions {
         /// Output directory (e.g. .rhai/definitions)
         dir: PathBuf,
+        #[command(flatten)]
+        env: EnvFile,
     },
     /// An interactive prompt: completion, multi-line input, history, a persistent scope
-    Repl,
+    Repl {
+        #[command(flatten)]
+        flags: ScriptFlags,
+    },
     /// Run the simulator (Qlik Cloud tenants and a QSEoW site); prints one JSON ready line, serves until interrupted
     Sim(SimArgs),
     /// Print a shell completion script (e.g. `qops completions bash > ~/.local/share/bash-completion/completions/qops`)
@@ -157,6 +261,49 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `qops man | man -l -`
     Man,
+}
+
+impl Command {
+    /// The settings this command's flags give, every other one at its default.
+    fn global(&self, log: &Log) -> Global {
+        let mut g = Global {
+            log: log.clone(),
+            ..Global::default()
+        };
+        match self {
+            Command::Run { flags, format, .. } | Command::Eval { flags, format, .. } => {
+                g.apply(flags);
+                g.format = format.clone();
+            }
+            Command::Repl { flags } => g.apply(flags),
+            Command::Test {
+                embedded,
+                parallelism,
+                sandbox,
+                ..
+            } => {
+                g.embedded = embedded.clone();
+                g.parallelism = parallelism.clone();
+                g.sandbox = sandbox.clone();
+            }
+            Command::Check { env, .. }
+            | Command::Docs { env, .. }
+            | Command::Definitions { env, .. } => g.env = env.clone(),
+            Command::Sim(_) | Command::Completions { .. } | Command::Man => {}
+        }
+        g
+    }
+}
+
+impl Global {
+    fn apply(&mut self, flags: &ScriptFlags) {
+        self.target = flags.target.clone();
+        self.env = flags.env.clone();
+        self.embedded = flags.embedded.clone();
+        self.changes = flags.changes.clone();
+        self.parallelism = flags.parallelism.clone();
+        self.sandbox = flags.sandbox.clone();
+    }
 }
 
 #[derive(Args, Debug)]
@@ -271,8 +418,9 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    init_logging(&cli.global);
-    crate::memory::set_ceiling(match cli.global.max_memory {
+    let global = cli.command.global(&cli.log);
+    init_logging(&global.log);
+    crate::memory::set_ceiling(match global.sandbox.max_memory {
         Some(mib) => usize::try_from(mib)
             .unwrap_or(usize::MAX)
             .saturating_mul(1 << 20),
@@ -287,14 +435,14 @@ pub fn main() -> ExitCode {
         crate::output::write(format_args!("{}", String::from_utf8_lossy(&out)));
         Ok(())
     } else if let Command::Man = cli.command {
-        let mut out = Vec::new();
-        clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-            .render(&mut out)
+        manual()
             .map_err(|e| Failure::Runtime(format!("cannot render the manual: {e}")))
-            .map(|()| crate::output::write(format_args!("{}", String::from_utf8_lossy(&out))))
+            .map(|page| crate::output::write(format_args!("{page}")))
     } else {
-        let limits = limits(&cli.global);
-        on_script_stack(limits.script_stack_bytes(), move || dispatch(cli, limits))
+        let limits = limits(&global.sandbox);
+        on_script_stack(limits.script_stack_bytes(), move || {
+            dispatch(cli.command, global, limits)
+        })
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -305,13 +453,34 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The manual page: the command, then each subcommand's synopsis and options (flags belong to
+/// the subcommands they affect, so the top-level options alone would hide most of them).
+fn manual() -> std::io::Result<String> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut out)?;
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("qops {}", sub.get_name());
+        let sub = sub.clone().bin_name(name.clone());
+        let man = clap_mangen::Man::new(sub);
+        let mut section = Vec::new();
+        man.render_synopsis_section(&mut section)?;
+        man.render_options_section(&mut section)?;
+        let section = String::from_utf8_lossy(&section)
+            .replace(".SH SYNOPSIS", &format!(".SH \"{}\"", name.to_uppercase()))
+            .replace(".SH OPTIONS\n", "");
+        out.extend_from_slice(section.as_bytes());
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// The panic hook's line: where, never what.
 fn internal_error(location: Option<&std::panic::Location>) -> String {
     let at = location.map_or_else(|| "an unknown place".to_string(), ToString::to_string);
     format!("internal error: {at} — please report")
 }
 
-fn limits(g: &Global) -> engine::Limits {
+fn limits(g: &Sandbox) -> engine::Limits {
     let mut limits = engine::Limits {
         max_array_size: g.max_array_size,
         max_map_size: g.max_map_size,
@@ -347,7 +516,7 @@ fn on_script_stack(
         .unwrap_or_else(|_| Err(Failure::Runtime(internal_error(None))))
 }
 
-fn init_logging(g: &Global) {
+fn init_logging(g: &Log) {
     use tracing_subscriber::EnvFilter;
     // Our own crate only: other crates' traces could show wire details.
     let level = match (g.quiet, g.verbose) {
@@ -390,29 +559,23 @@ impl std::io::Write for LogWriter {
 /// Run-wide settings from the global flags.
 fn run_options(g: &Global) -> RunOptions {
     let mut run = RunOptions {
-        quiet: g.quiet,
+        quiet: g.log.quiet,
         ..RunOptions::default()
     };
-    if let Some(n) = g.concurrency {
+    if let Some(n) = g.parallelism.concurrency {
         run.concurrency = n;
     }
     run
 }
 
-fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
-    let roots = FileRoots::allowing(&cli.global.allow_paths).map_err(Failure::Usage)?;
+fn dispatch(command: Command, global: Global, limits: engine::Limits) -> Result<(), Failure> {
+    let roots = FileRoots::allowing(&global.sandbox.allow_paths).map_err(Failure::Usage)?;
     let run = RunOptions {
         script_stack: limits.script_stack_bytes(),
-        ..run_options(&cli.global)
+        ..run_options(&global)
     };
-    if let Command::Test { paths, filter } = &cli.command {
-        if cli.global.env_file.is_some() {
-            return Err(Failure::Usage(format!(
-                "qops test reads no --env-file: tests see their simulator's variables and {}* only",
-                vars::TEST_PREFIX
-            )));
-        }
-        let embedded = embedded_sim_options(&cli, |name| std::env::var(name).ok())?;
+    if let Command::Test { paths, filter, .. } = &command {
+        let embedded = embedded_sim_options(&global, true, |name| std::env::var(name).ok())?;
         let paths = or_here(paths);
         return crate::script::testing::run(
             &roots,
@@ -423,33 +586,33 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
             filter.as_deref(),
         );
     }
-    let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
-    let embedded = embedded_sim_options(&cli, |name| env.get(name))?;
+    let env = Env::load(global.env.env_file.as_deref()).map_err(Failure::Usage)?;
+    let embedded = embedded_sim_options(&global, false, |name| env.get(name))?;
     let mut session = Session::new(env);
     session.file_roots = roots;
     session.run = run;
-    if cli.global.sim {
+    if global.target.sim {
         session
             .start_embedded_sim(embedded)
             .map_err(Failure::Runtime)?;
-    } else if let Some(url) = cli
-        .global
+    } else if let Some(url) = global
+        .target
         .sim_url
         .clone()
         .or_else(|| session.env.get(vars::SIM).filter(|v| !v.is_empty()))
     {
         session.use_sim_url(&url).map_err(Failure::Usage)?;
     }
-    let journal = cli.global.journal.clone().or_else(|| {
+    let journal = global.changes.journal.clone().or_else(|| {
         session
             .env
             .get(vars::JOURNAL)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     });
-    session.client_options.dry_run = cli.global.dry_run;
+    session.client_options.dry_run = global.changes.dry_run;
     match journal {
-        Some(_) if cli.global.dry_run => {
+        Some(_) if global.changes.dry_run => {
             tracing::warn!("--journal is not used under --dry-run: a dry run changes nothing")
         }
         Some(path) => {
@@ -461,15 +624,15 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
     }
     let session = Arc::new(session);
     let engine = engine::build(&session, &limits);
-    let result = run_command(cli.command, &session, engine, &limits);
-    print_plan(&session, cli.global.output);
+    let result = run_command(command, &session, engine, &limits);
+    print_plan(&session, global.format.output);
     result
 }
 
 /// Under `--dry-run`, the plan of every change the run would have made.
-fn print_plan(session: &Session, output: Output) {
+fn print_plan(session: &Session, output: Option<Output>) {
     if let Some(plan) = session.built_client().and_then(|c| c.plan()) {
-        crate::output::outln!("{}", plan.render(output == Output::Json));
+        crate::output::outln!("{}", plan.render(output == Some(Output::Json)));
     }
 }
 
@@ -480,7 +643,7 @@ fn run_command(
     limits: &engine::Limits,
 ) -> Result<(), Failure> {
     match command {
-        Command::Run { file, args } => {
+        Command::Run { file, args, .. } => {
             let source = runner::Source::read(&file)?;
             let args: rhai::Map = args
                 .into_iter()
@@ -489,7 +652,7 @@ fn run_command(
             session.interrupt_on_ctrl_c(true);
             interrupted_as_130(session, runner::run(&engine, &source, args))
         }
-        Command::Eval { expr } => {
+        Command::Eval { expr, .. } => {
             session.interrupt_on_ctrl_c(true);
             let source = runner::Source::inline("<eval>", &expr);
             if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
@@ -497,18 +660,20 @@ fn run_command(
             }
             Ok(())
         }
-        Command::Check { paths } => {
+        Command::Check { paths, .. } => {
             let qops_path = session.env.get(vars::PATH);
             let n = runner::check(&engine, &or_here(&paths), qops_path.as_deref())?;
             eprintln!("{n} files ok");
             Ok(())
         }
-        Command::Docs { name, markdown } => {
+        Command::Docs { name, markdown, .. } => {
             let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
             docs::docs(&engine, &resolver, name.as_deref(), markdown.as_deref())
         }
-        Command::Definitions { dir } => docs::definitions(&engine, &dir),
-        Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
+        Command::Definitions { dir, .. } => docs::definitions(&engine, &dir),
+        Command::Repl { .. } => {
+            crate::repl::run(session, engine, || engine::build(session, limits))
+        }
         Command::Sim(_) | Command::Test { .. } | Command::Completions { .. } | Command::Man => {
             unreachable!("handled in main and above")
         }
@@ -528,12 +693,13 @@ fn interrupted_as_130<T>(session: &Session, result: Result<T, Failure>) -> Resul
 /// `QOPS_SIM_TENANT_QUOTA`, else the default quota. The flag without an embedded simulator to
 /// apply to is a usage error; the variable is then ignored.
 fn embedded_sim_options(
-    cli: &Cli,
+    global: &Global,
+    testing: bool,
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<SimOptions, Failure> {
-    let embedded = cli.global.sim || matches!(cli.command, Command::Test { .. });
+    let embedded = global.target.sim || testing;
     let mut opts = SimOptions::default();
-    if let Some(n) = cli.global.sim_tenant_quota {
+    if let Some(n) = global.embedded.sim_tenant_quota {
         if !embedded {
             return Err(Failure::Usage(
                 "--sim-tenant-quota applies to an embedded simulator: use it with --sim or `qops test` (a running `qops sim` takes --tenant-quota)".into(),
@@ -654,7 +820,7 @@ mod tests {
             "100",
         ])
         .unwrap();
-        let limits = limits(&cli.global);
+        let limits = limits(&cli.command.global(&cli.log).sandbox);
         assert_eq!((limits.max_array_size, limits.max_depth), (10, 100));
         assert_eq!(limits.max_map_size, engine::Limits::default().max_map_size);
         for bad in [

@@ -112,6 +112,19 @@ impl<T> Interrupted for std::io::Result<T> {
     }
 }
 
+/// The last handle on a session can be let go inside the session's own runtime (the Ctrl-C
+/// listener holds one for a moment while it records a press); tokio refuses to drop a runtime
+/// there, so that one case shuts it down without waiting.
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            }
+        }
+    }
+}
+
 impl Session {
     pub fn new(env: Env) -> Session {
         Session {
@@ -377,5 +390,23 @@ mod cancel_tests {
                 .unwrap(),
             1
         );
+    }
+
+    #[test]
+    fn the_last_handle_may_be_let_go_inside_the_sessions_runtime() {
+        let session = Arc::new(Session::new(Env::default()));
+        let held = session.clone();
+        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        session.runtime().spawn(async move {
+            let _ = dropped_rx.await;
+            drop(held); // the last handle: the runtime goes down from inside itself
+            let _ = done_tx.send(());
+        });
+        drop(session);
+        dropped_tx.send(()).unwrap();
+        done_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the task survived letting go of the session");
     }
 }

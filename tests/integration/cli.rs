@@ -194,3 +194,44 @@ fn version_completions_and_man_page() {
         "the global flags are documented"
     );
 }
+
+#[test]
+fn each_subcommand_shows_only_the_flags_that_affect_it() {
+    let help = |sub: &str| qops(&[sub, "--help"]).ok().stdout.clone();
+    let run = help("run");
+    for flag in [
+        "--sim",
+        "--journal",
+        "--dry-run",
+        "--allow-path",
+        "--output",
+        "--verbose",
+    ] {
+        assert!(run.contains(flag), "run --help lacks {flag}:\n{run}");
+    }
+    let sim = help("sim");
+    for flag in [
+        "--sim ",
+        "--sim-url",
+        "--journal",
+        "--dry-run",
+        "--env-file",
+        "--max-depth",
+    ] {
+        assert!(!sim.contains(flag), "sim --help shows {flag}:\n{sim}");
+    }
+    let test = help("test");
+    assert!(test.contains("--sim-tenant-quota"), "{test}");
+    assert!(
+        !test.contains("--env-file") && !test.contains("--journal"),
+        "{test}"
+    );
+    let check = help("check");
+    assert!(
+        check.contains("--env-file") && !check.contains("--dry-run"),
+        "{check}"
+    );
+    // A flag given to a subcommand it does not affect is refused, not ignored.
+    qops(&["sim", "--sim"]).fails_with(2);
+    qops(&["eval", "1", "--output", "json", "--dry-run"]).ok();
+}

@@ -111,7 +111,7 @@ fn test_sealed() {
     );
     run.fails_with(2);
     assert!(
-        run.stderr.contains("qops test reads no --env-file"),
+        run.stderr.contains("unexpected argument '--env-file'"),
         "{}",
         run.stderr
     );

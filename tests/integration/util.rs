@@ -54,13 +54,14 @@ impl Sim {
         }
     }
 
-    /// The command `qops ARGS` with this simulator's environment and `--sim-url`, to spawn.
+    /// The command `qops ARGS` with this simulator's environment, and `--sim-url` for the
+    /// subcommands that send requests, to spawn.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = qops_cmd();
-        cmd.envs(&self.env)
-            .args(args)
-            .arg("--sim-url")
-            .arg(&self.url);
+        cmd.envs(&self.env).args(args);
+        if matches!(args.first(), Some(&("run" | "eval" | "repl"))) {
+            cmd.arg("--sim-url").arg(&self.url);
+        }
         cmd
     }
 
