@@ -19,6 +19,7 @@ mod seed;
 #[cfg(test)]
 mod tests;
 
+pub use hds::check_issued;
 pub use seed::seed;
 
 use super::clock::{iso, SimMs};
