@@ -97,9 +97,7 @@ pub fn status(
 ) -> Value {
     let tenant_of = |d: &Value| -> Option<&TenantApps> {
         let host = service_host(d)?;
-        tenants?
-            .iter()
-            .find(|t| t.host.eq_ignore_ascii_case(&host))
+        tenants?.iter().find(|t| t.host.eq_ignore_ascii_case(&host))
     };
     let mut out = Vec::new();
     for entry in preview {
@@ -189,21 +187,36 @@ mod tests {
         let copy = |name: &str, at: &str| json!({"resourceId": "a1", "name": name, "resourceUpdatedAt": at});
         let tenants = |one: Vec<Value>, two: Vec<Value>| {
             vec![
-                TenantApps { host: "one.example".into(), apps: one },
-                TenantApps { host: "two.example".into(), apps: two },
+                TenantApps {
+                    host: "one.example".into(),
+                    apps: one,
+                },
+                TenantApps {
+                    host: "two.example".into(),
+                    apps: two,
+                },
             ]
         };
         let none = status(&preview, &apps, &deployments, None);
-        assert_eq!(statuses(&none, 0), vec![("Region1".into(), "unverified".into())]);
+        assert_eq!(
+            statuses(&none, 0),
+            vec![("Region1".into(), "unverified".into())]
+        );
         assert!(statuses(&none, 1).is_empty());
         let t = tenants(vec![], vec![]);
         let v = status(&preview, &apps, &deployments, Some(&t));
         assert_eq!(statuses(&v, 0), vec![("Region1".into(), "pending".into())]);
-        let t = tenants(vec![copy("Sales", "2026-01-01T10:00:00Z")], vec![copy("Sales", "2026-01-01T11:00:00.5Z")]);
+        let t = tenants(
+            vec![copy("Sales", "2026-01-01T10:00:00Z")],
+            vec![copy("Sales", "2026-01-01T11:00:00.5Z")],
+        );
         let v = status(&preview, &apps, &deployments, Some(&t));
         assert_eq!(
             statuses(&v, 0),
-            vec![("Region1".into(), "present".into()), ("Region2".into(), "unexpected".into())]
+            vec![
+                ("Region1".into(), "present".into()),
+                ("Region2".into(), "unexpected".into())
+            ]
         );
         assert_eq!(v[0]["targets"][1]["policies"], json!([]));
         assert_eq!(v[0]["targets"][0]["copy_id"], "a1");

@@ -144,7 +144,12 @@ fn preview_with_status(h: &SiteHandle, tenants: Option<&[TenantHandle]>) -> Fall
     let parsed = super::policy::parse_policies(&Value::Array(policies))?;
     let preview = crate::policy::preview(&parsed, &apps, &deployments);
     let tenants = tenants.map(|_| held.as_slice());
-    Ok(to_dynamic(drift::status(&preview, &apps, &deployments, tenants)))
+    Ok(to_dynamic(drift::status(
+        &preview,
+        &apps,
+        &deployments,
+        tenants,
+    )))
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
@@ -410,7 +415,11 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
                 let kind = t.type_name().to_string();
                 match t.try_cast::<TenantHandle>() {
                     Some(t) => handles.push(t),
-                    None => return fail(format!("preview_distribution takes tenant handles, got {kind}")),
+                    None => {
+                        return fail(format!(
+                            "preview_distribution takes tenant handles, got {kind}"
+                        ))
+                    }
                 }
             }
             preview_with_status(h, Some(&handles))

@@ -137,14 +137,15 @@ fn drift_lists_present_pending_and_unexpected_exactly() {
     assert_eq!(run.line("counts"), "1 1 1 0");
     // the printed table
     assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.starts_with("unexpected") && l.contains("Finance Report")
-                && l.contains("Region2")),
+        run.stdout.lines().any(|l| l.starts_with("unexpected")
+            && l.contains("Finance Report")
+            && l.contains("Region2")),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("present 1, pending 1, unexpected 1, unverified 0"));
+    assert!(run
+        .stdout
+        .contains("present 1, pending 1, unexpected 1, unverified 0"));
     // without Region2's tenant its copy cannot be seen
     assert_eq!(
         run.line("partial"),
@@ -173,15 +174,15 @@ fn reconcile_moves_what_drifted_once_plans_under_dry_run_and_journals() {
         r#"["would withdraw:Finance Report@Region2", "would distribute:Operations Monitor@Region1"]"#
     );
     assert_eq!(dry.line("drift"), "1 1 1");
-    assert!(dry.stdout.contains("/reload") || dry.stdout.contains("qrs/app/"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("/reload") || dry.stdout.contains("qrs/app/"),
+        "{}",
+        dry.stdout
+    );
 
     let journal = temp_file("reconcile.jsonl", "");
     std::fs::remove_file(&journal).unwrap();
-    let first = script(
-        &sim,
-        &reconcile,
-        &["--journal", journal.to_str().unwrap()],
-    );
+    let first = script(&sim, &reconcile, &["--journal", journal.to_str().unwrap()]);
     first.ok();
     assert_eq!(first.line("dry"), "false");
     assert_eq!(
@@ -259,7 +260,10 @@ fn a_multicloud_idp_refuses_a_token_the_site_did_not_issue() {
         .filter(|l| l.starts_with("refused 400 "))
         .collect();
     assert_eq!(refused.len(), 3, "{}", run.stdout);
-    assert!(refused.iter().all(|l| l.contains("base64Encoded")), "{refused:?}");
+    assert!(
+        refused.iter().all(|l| l.contains("base64Encoded")),
+        "{refused:?}"
+    );
     assert_eq!(run.line("valid"), "qsefw-local-bearer-token");
     assert_eq!(run.line("test"), "true");
     assert_eq!(run.line("patch refused"), "400");
@@ -279,5 +283,11 @@ fn a_multicloud_idp_refuses_a_token_the_site_did_not_issue() {
     let body = raw.json();
     assert_eq!(body["errors"][0]["status"], 400, "{body}");
     assert!(body["errors"][0]["code"].is_string(), "{body}");
-    assert!(body["errors"][0]["detail"].as_str().unwrap().contains("base64Encoded"), "{body}");
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("base64Encoded"),
+        "{body}"
+    );
 }
