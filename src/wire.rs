@@ -236,7 +236,11 @@ pub const IDENTITIES_PRECONDITION_CODE: &str = "IDENTITIES-12";
 /// script) and (b) `options: {issuer, staticKeys: [{kid, pem}]}` (the jwtAuth analogue). Both
 /// are normalised to one stored shape: `options: {issuer?, staticKeys: [...]}` (empty keys for
 /// (a) until the token is decoded) and `base64Encoded` kept verbatim when given, so a later
-/// decoder of the QSEoW trust token can read it back.
+/// decoder of the QSEoW trust token can read it back. A `base64Encoded` value (on create, or
+/// a JSON Patch `replace /base64Encoded`) must be a token the simulated site's hybrid
+/// deployment service issued, else 400 in the identities error shape [I]: a real tenant can
+/// only check the token's form (base64 of a JSON definition with a public key), the simulator
+/// holds the site too and checks that it issued it.
 pub const MULTICLOUD_PROTOCOL: &str = "qsefw-local-bearer-token";
 pub const MULTICLOUD_PROVIDER: &str = "qlik";
 /// `QLIK-IDP-POPTS` is documented as a "uuid hash of the pending config"; ours is the

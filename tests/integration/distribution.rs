@@ -86,8 +86,13 @@ fn a_property_change_moves_an_app_and_a_move_or_delete_reevaluates_it() {
            print(`moved ${{site.apps("name eq 'Sales Dashboard 2'")[0].stream.name}} ${{t2.apps().filter(|a| a.name == "Sales Dashboard 2").len()}}`);
            site.move_app("Sales Dashboard 2", "Sales");
            print(`moved back ${{t2.apps().filter(|a| a.name == "Sales Dashboard 2").len()}}`);
+           mc::ensure_policy(site, "Bob's apps", "resource.owner.userId = \"bob\" and subject.name = \"Region1\"");
+           let bob = site.apps("name eq 'Draft Analysis'")[0].owner;
+           print(`before owner ${{t.apps().filter(|a| a.name == "Sales Dashboard 2").len()}}`);
+           site.update_app("Sales Dashboard 2", #{{owner: #{{id: bob.id}}}});
+           print(`owner changed ${{t.apps().filter(|a| a.name == "Sales Dashboard 2").len()}} ${{site.apps("name eq 'Sales Dashboard 2'")[0].owner.userId}}`);
            site.delete_app("Sales Dashboard 2");
-           print(`deleted ${{t2.apps().filter(|a| a.name == "Sales Dashboard 2").len()}}`);"#
+           print(`deleted ${{t.apps().filter(|a| a.name == "Sales Dashboard 2").len()}} ${{t2.apps().filter(|a| a.name == "Sales Dashboard 2").len()}}`);"#
         ),
         &[],
     );
@@ -101,7 +106,10 @@ fn a_property_change_moves_an_app_and_a_move_or_delete_reevaluates_it() {
     assert_eq!(run.line("policy changed"), "1");
     assert_eq!(run.line("moved"), "Finance 0");
     assert_eq!(run.line("moved back"), "1");
-    assert_eq!(run.line("deleted"), "0");
+    // an owner change re-evaluates too
+    assert_eq!(run.line("before owner"), "0");
+    assert_eq!(run.line("owner changed"), "1 bob");
+    assert_eq!(run.line("deleted"), "0 0");
 }
 
 /// Sales Dashboard present on Region1, Operations Monitor pending on Region1, Finance Report
