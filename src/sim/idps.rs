@@ -85,7 +85,8 @@ const OIDC_PATHS: &[&str] = &[
     "/postLogoutRedirectUri",
     "/clockToleranceSec",
 ];
-/// Multi-cloud PATCH paths: not documented; we allow what jwtAuth allows plus `/active`.
+/// Multi-cloud PATCH paths: not documented; we allow what jwtAuth allows plus `/active`, and
+/// `/base64Encoded` (checked like on create, its options derived again).
 const MULTICLOUD_PATHS: &[&str] = &["/description", "/active", "/base64Encoded"];
 
 /// A Multi-cloud IdP given a token (`base64Encoded`) trusts only what the hybrid deployment
