@@ -236,7 +236,11 @@ pub const IDENTITIES_PRECONDITION_CODE: &str = "IDENTITIES-12";
 /// script) and (b) `options: {issuer, staticKeys: [{kid, pem}]}` (the jwtAuth analogue). Both
 /// are normalised to one stored shape: `options: {issuer?, staticKeys: [...]}` (empty keys for
 /// (a) until the token is decoded) and `base64Encoded` kept verbatim when given, so a later
-/// decoder of the QSEoW trust token can read it back.
+/// decoder of the QSEoW trust token can read it back. A `base64Encoded` value (on create, or
+/// a JSON Patch `replace /base64Encoded`) must be a token the simulated site's hybrid
+/// deployment service issued, else 400 in the identities error shape [I]: a real tenant can
+/// only check the token's form (base64 of a JSON definition with a public key), the simulator
+/// holds the site too and checks that it issued it.
 pub const MULTICLOUD_PROTOCOL: &str = "qsefw-local-bearer-token";
 pub const MULTICLOUD_PROVIDER: &str = "qlik";
 /// `QLIK-IDP-POPTS` is documented as a "uuid hash of the pending config"; ours is the
@@ -340,3 +344,21 @@ pub const QSEOW_HDS_JWT_LIFETIME_SECS: i64 = 300;
 /// and `ownerId` `""` for an unowned (staged) app [I]; distributed tags are shown as
 /// `meta.tags: [{id, name}]` with ids derived from the names [I].
 pub const ITEMS_NO_SPACE: &str = "";
+
+/// Multi-cloud distribution, what the reference leaves open (qseow-multicloud §4 [U]/[I]):
+/// - The cloud copy of a distributed app keeps the QSEoW app's id [I] (the id is how qops tells
+///   a tenant's copy from its other apps; the reference names no other link).
+pub const QSEOW_DISTRIBUTED_APP_KEEPS_ID: bool = true;
+/// - Re-evaluation (a change, move, reload of a published app) withdraws the copy from every
+///   deployment no policy matches any more, and deleting the app withdraws all its copies [I]
+///   (re-evaluation on delete, S12; the `Deleting` state of S20). There is no unpublish in QRS.
+///   A policy change alone withdraws nothing: the copy stays (drift reports it *unexpected*)
+///   until the app's next trigger.
+pub const QSEOW_WITHDRAW_ON_REEVALUATION: bool = true;
+// - A copy is current when its name is the app's and its `modifiedDate` is not older than the
+//   app's `modifiedDate` [I] (every distribution stamps the copy; the app's `modifiedDate`
+//   moves on every change and reload). See `qseow::drift`.
+// - `POST /qrs/app/{id}/reload` (reference: no body, no return value) answers 204 [I].
+// - A re-save (`PUT /qrs/app/{id}` of the app as read, with its `modifiedDate`) counts as a
+//   change and so re-evaluates a published app [I]; `mc::reconcile` uses it unless told to
+//   reload.

@@ -7,6 +7,7 @@
 //! authentication or a JWT bearer.
 
 mod deployments;
+pub mod drift;
 mod qrs;
 mod rules;
 

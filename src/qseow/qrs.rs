@@ -131,6 +131,53 @@ impl Site {
         .await
     }
 
+    /// `POST /qrs/app/{id}/reload`: reloads the app's data; a published app is then
+    /// distributed again (a documented distribution trigger). Answers the app as it is after.
+    pub async fn reload_app(&self, app_id: &str) -> Result<Value> {
+        let path = format!("qrs/app/{}/reload", seg(app_id)?);
+        self.send(Method::POST, &path, &[], None).await?;
+        self.app(app_id).await
+    }
+
+    /// Changes an app: reads it, applies `changes` (top-level fields such as `name`,
+    /// `description`, `owner: {id}`, `stream: {id}`) and writes it back with the
+    /// `modifiedDate` read, so a change made meanwhile is a conflict. With no changes this is a
+    /// re-save, which the site treats as a change of a published app (re-evaluating where it
+    /// is distributed).
+    pub async fn update_app(&self, app_id: &str, changes: &Value) -> Result<Value> {
+        let mut app = self.app(app_id).await?;
+        if let (Some(target), Some(fields)) = (app.as_object_mut(), changes.as_object()) {
+            for (k, v) in fields {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+        self.send(
+            Method::PUT,
+            &format!("qrs/app/{}", seg(app_id)?),
+            &[],
+            Some(&app),
+        )
+        .await
+    }
+
+    /// Moves a published app to another stream (by id): a PUT of the app with its new stream.
+    pub async fn move_app(&self, app_id: &str, stream_id: &str) -> Result<Value> {
+        self.update_app(app_id, &json!({"stream": {"id": stream_id}}))
+            .await
+    }
+
+    /// `DELETE /qrs/app/{id}`: the app and, by the site's distribution, its cloud copies.
+    pub async fn delete_app(&self, app_id: &str) -> Result<()> {
+        self.send(
+            Method::DELETE,
+            &format!("qrs/app/{}", seg(app_id)?),
+            &[],
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
     /// The stream with this id or name.
     pub async fn find_stream(&self, id_or_name: &str) -> Result<Value> {
         let streams = self.streams().await?;

@@ -71,6 +71,16 @@ pub fn preview(
     apps: &serde_json::Value,
     deployments: &serde_json::Value,
 ) -> Fallible<Dynamic> {
+    let parsed = parse_policies(policies)?;
+    let empty = Vec::new();
+    let apps = apps.as_array().unwrap_or(&empty);
+    let deployments = deployments.as_array().unwrap_or(&empty);
+    let result = policy::preview(&parsed, apps, deployments);
+    Ok(to_dynamic(serde_json::to_value(result).unwrap_or_default()))
+}
+
+/// Policies as the site returns them (SystemRules), parsed; an invalid rule is an error.
+pub fn parse_policies(policies: &serde_json::Value) -> Fallible<Vec<policy::Policy>> {
     let text = |v: &serde_json::Value, k: &str| {
         v.get(k)
             .and_then(|x| x.as_str())
@@ -87,9 +97,5 @@ pub fn preview(
             disabled: p.get("disabled").and_then(|d| d.as_bool()).unwrap_or(false),
         });
     }
-    let empty = Vec::new();
-    let apps = apps.as_array().unwrap_or(&empty);
-    let deployments = deployments.as_array().unwrap_or(&empty);
-    let result = policy::preview(&parsed, apps, deployments);
-    Ok(to_dynamic(serde_json::to_value(result).unwrap_or_default()))
+    Ok(parsed)
 }

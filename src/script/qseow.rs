@@ -1,8 +1,9 @@
 //! `qseow(url, auth)`: a QSEoW site handle for multi-cloud deployments and distribution policies.
 
 use super::convert::{lift, to_dynamic, to_json};
-use super::handles::ApiCalls;
+use super::handles::{ApiCalls, TenantHandle};
 use super::native::{fail, native, Fallible};
+use crate::qseow::drift::{self, TenantApps};
 use crate::qseow::{self, NewDeployment, Site, SiteAuth, SiteOptions};
 use crate::secret::Secret;
 use crate::session::Session;
@@ -109,6 +110,46 @@ fn deployment_request(map: &Map) -> Fallible<NewDeployment> {
         audience: text("audience").unwrap_or_else(|| "qlik.api".into()),
         client,
     })
+}
+
+fn id_of(entity: &Value) -> String {
+    entity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The preview with a status per target; `tenants: None` checks no copies.
+fn preview_with_status(h: &SiteHandle, tenants: Option<&[TenantHandle]>) -> Fallible<Dynamic> {
+    let (policies, apps, deployments, held) = h.call(async {
+        let mut held = Vec::new();
+        for t in tenants.unwrap_or_default() {
+            let apps = t
+                .api
+                .items(&[("resourceType".to_string(), "app".to_string())])
+                .await?;
+            held.push(TenantApps {
+                host: t.api.host().to_ascii_lowercase(),
+                apps,
+            });
+        }
+        Ok((
+            h.site.policies().await?,
+            h.site.apps(None).await?,
+            h.site.deployments().await?,
+            held,
+        ))
+    })?;
+    let parsed = super::policy::parse_policies(&Value::Array(policies))?;
+    let preview = crate::policy::preview(&parsed, &apps, &deployments);
+    let tenants = tenants.map(|_| held.as_slice());
+    Ok(to_dynamic(drift::status(
+        &preview,
+        &apps,
+        &deployments,
+        tenants,
+    )))
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
@@ -351,23 +392,95 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         engine,
         "preview_distribution",
         ["site: &mut Site", "Array"],
-        "Where each app would go now: every enabled policy over the site's apps and deployments;
-        per app `#{app_id, app_name, targets: [#{deployment_id, deployment_name, policies}]}`
-        (unpublished apps go nowhere).",
-        |h: &mut SiteHandle| -> Fallible<Dynamic> {
-            let (policies, apps, deployments) = h.call(async {
-                Ok((
-                    h.site.policies().await?,
-                    h.site.apps(None).await?,
-                    h.site.deployments().await?,
-                ))
-            })?;
-            super::policy::preview(
-                &Value::Array(policies),
-                &Value::Array(apps),
-                &Value::Array(deployments),
-            )
+        "Where each app goes: every enabled policy over the site's apps and deployments; per app
+        `#{app_id, app_name, published, stream, targets: [#{deployment_id, deployment_name,
+        policies, status, tenant}]}` (unpublished apps go nowhere). Without the tenants, no copy
+        can be checked: every target's `status` is `\"unverified\"`; pass them to tell `present`,
+        `pending` and `unexpected` apart.",
+        |h: &mut SiteHandle| -> Fallible<Dynamic> { preview_with_status(h, None) }
+    );
+    native!(
+        engine,
+        "preview_distribution",
+        ["site: &mut Site", "tenants: Array", "Array"],
+        "Where each app goes, checked against the copies the deployments' tenants hold (tenant
+        handles, matched to deployments by the host of their API endpoint). Per target `status`:
+        `present` (a current copy is on the tenant), `pending` (a policy sends it there but the
+        copy only moves on the app's next trigger: publish, reload, change, move), `unexpected`
+        (a copy no policy sends there any more; a target with no `policies`), or `unverified`
+        (that deployment's tenant was not given).",
+        |h: &mut SiteHandle, tenants: Array| -> Fallible<Dynamic> {
+            let mut handles = Vec::new();
+            for t in tenants {
+                let kind = t.type_name().to_string();
+                match t.try_cast::<TenantHandle>() {
+                    Some(t) => handles.push(t),
+                    None => {
+                        return fail(format!(
+                            "preview_distribution takes tenant handles, got {kind}"
+                        ))
+                    }
+                }
+            }
+            preview_with_status(h, Some(&handles))
         }
+    );
+    native!(
+        engine,
+        "reload_app",
+        ["site: &mut Site", "app: &str", "Map"],
+        "Reloads an app (id or name) with `POST /qrs/app/{id}/reload`; a published app is then
+        distributed again (a reload is a distribution trigger). Returns the app after.",
+        |h: &mut SiteHandle, app: &str| h.value(async {
+            let id = id_of(&h.site.find_app(app).await?);
+            h.site.reload_app(&id).await
+        })
+    );
+    native!(
+        engine,
+        "update_app",
+        ["site: &mut Site", "app: &str", "changes: Map", "Map"],
+        "Changes an app (id or name): `#{name, description, owner: #{id}}` and other QRS app
+        fields, written back with the `modifiedDate` read (a change made meanwhile is a
+        `conflict`). A change of a published app re-evaluates where it is distributed; `#{}` is a
+        plain re-save, the lightest such trigger.",
+        |h: &mut SiteHandle, app: &str, changes: Map| {
+            let changes = to_json(&Dynamic::from_map(changes))?;
+            h.value(async {
+                let id = id_of(&h.site.find_app(app).await?);
+                h.site.update_app(&id, &changes).await
+            })
+        }
+    );
+    native!(
+        engine,
+        "move_app",
+        ["site: &mut Site", "app: &str", "stream: &str", "Map"],
+        "Moves a published app (id or name) to another stream (id or name); the move re-evaluates
+        where it is distributed.",
+        |h: &mut SiteHandle, app: &str, stream: &str| h.value(async {
+            let app = id_of(&h.site.find_app(app).await?);
+            let stream = id_of(&h.site.find_stream(stream).await?);
+            h.site.move_app(&app, &stream).await
+        })
+    );
+    native!(
+        engine,
+        "delete_app",
+        ["site: &mut Site", "app: &str", "()"],
+        "Deletes an app (id or name); the site withdraws its cloud copies.",
+        |h: &mut SiteHandle, app: &str| h.call(async {
+            let id = id_of(&h.site.find_app(app).await?);
+            h.site.delete_app(&id).await
+        })
+    );
+    let s = session.clone();
+    native!(
+        engine,
+        "get$dry_run",
+        ["site: &mut Site", "bool"],
+        "Whether this run only plans its writes (`--dry-run`): they are listed, not sent.",
+        move |_h: &mut SiteHandle| s.client_options.dry_run
     );
     native!(
         engine,

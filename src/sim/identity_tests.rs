@@ -664,12 +664,39 @@ fn identity_providers_validate_per_protocol() {
             .status,
         201
     );
-    // multi-cloud, both payload forms, one stored shape
+    // multi-cloud: a base64Encoded value no deployment of the site issued is refused, in
+    // Qlik's error shape (the issued-token case is in sim::qseow::tests)
+    for garbage in ["c29tZS10b2tlbg==", "not base64 at all", "eyJraWQiOiJ4In0="] {
+        let a = sim.api("POST", "/api/v1/identity-providers", &admin, json!({"provider": "qlik", "protocol": wire::MULTICLOUD_PROTOCOL,
+            "interactive": false, "tenantIds": [tid], "description": "qseow", "base64Encoded": garbage}));
+        assert_eq!(a.status, 400, "{}", a.body);
+        assert_eq!(a.body["errors"][0]["status"], 400, "{}", a.body);
+        assert!(a.body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("base64Encoded"));
+    }
+    // ... and the token a deployment of the site issued is accepted
+    const XRF: &str = "abcdefghij012345";
+    let site = |path: &str| format!("{path}?xrfkey={XRF}&qcsFormat=True");
+    let headers = [("x-qlik-xrfkey", XRF), ("content-type", "application/json")];
+    let d = sim.send("POST", crate::sim::qseow::HOST, &site("/api/hds/v1/Deployments"), &headers,
+        &json!({"name": "Region1", "serviceUrl": format!("https://{ACME}"), "audience": "qlik.api"}));
+    assert_eq!(d.status, 201, "{}", d.body);
+    let did = d.body["id"].as_str().unwrap().to_string();
+    let token = sim.send(
+        "GET",
+        crate::sim::qseow::HOST,
+        &site(&format!("/api/hds/v1/Deployments/{did}/elastictokenconfig")),
+        &headers,
+        &Value::Null,
+    );
+    assert_eq!(token.status, 200);
     let a = sim.api("POST", "/api/v1/identity-providers", &admin, json!({"provider": "qlik", "protocol": wire::MULTICLOUD_PROTOCOL,
-        "interactive": false, "tenantIds": [tid], "description": "qseow", "base64Encoded": "c29tZS10b2tlbg=="}));
+        "interactive": false, "tenantIds": [tid], "description": "qseow", "base64Encoded": token.text}));
     assert_eq!(a.status, 201, "{}", a.body);
-    assert_eq!(a.body["base64Encoded"], "c29tZS10b2tlbg==");
-    assert_eq!(a.body["options"]["staticKeys"], json!([]));
+    assert_eq!(a.body["base64Encoded"], token.text.as_str());
+    assert_eq!(a.body["options"]["staticKeys"][0]["kid"], did.as_str());
     let b = sim.api("POST", "/api/v1/identity-providers", &admin, json!({"provider": "qlik", "protocol": wire::MULTICLOUD_PROTOCOL,
         "interactive": false, "options": {"issuer": "qseow.example", "staticKeys": [{"kid": "k", "pem": RSA_PUBLIC_PEM}]}}));
     assert_eq!(b.status, 201, "{}", b.body);

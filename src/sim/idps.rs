@@ -85,8 +85,22 @@ const OIDC_PATHS: &[&str] = &[
     "/postLogoutRedirectUri",
     "/clockToleranceSec",
 ];
-/// Multi-cloud PATCH paths: not documented; we allow what jwtAuth allows plus `/active`.
-const MULTICLOUD_PATHS: &[&str] = &["/description", "/active"];
+/// Multi-cloud PATCH paths: not documented; we allow what jwtAuth allows plus `/active`, and
+/// `/base64Encoded` (checked like on create, its options derived again).
+const MULTICLOUD_PATHS: &[&str] = &["/description", "/active", "/base64Encoded"];
+
+/// A Multi-cloud IdP given a token (`base64Encoded`) trusts only what the hybrid deployment
+/// service of the site issued: anything else is a 400 (the tenant and the simulated QSEoW site
+/// share the simulator's state, so the check is the site's own list of deployment tokens).
+fn check_multicloud_token(st: &State, fields: &Map<String, Value>) -> Result<(), ApiError> {
+    if fields.get("protocol").and_then(Value::as_str) != Some(wire::MULTICLOUD_PROTOCOL) {
+        return Ok(());
+    }
+    match fields.get("base64Encoded").and_then(Value::as_str) {
+        Some(token) => super::qseow::check_issued(st, token).map_err(bad),
+        None => Ok(()),
+    }
+}
 
 /// `QLIK-IDP-POPTS`: a UUID-formatted hash of the pending (else current) options.
 fn popts(i: &Idp) -> String {
@@ -549,6 +563,7 @@ fn one_interactive(t: &Tenant, except: Option<&str>) -> Result<(), ApiError> {
 fn create(req: &Req, st: &mut State, tenant_id: &str, now: SimMs) -> HResult {
     let body = req.json().map_err(bad)?;
     let fields = validate_create(&body, tenant_id)?;
+    check_multicloud_token(st, &fields)?;
     let t = st.tenant(tenant_id).ok_or_else(|| not_found(tenant_id))?;
     let idp = Idp {
         id: String::new(),
@@ -651,6 +666,16 @@ fn patch(req: &Req, st: &mut State, tenant_id: &str, idx: usize, now: SimMs) -> 
                 }
             }
             _ => return Err(bad(format!("Invalid path {path}"))),
+        }
+    }
+    if protocol == wire::MULTICLOUD_PROTOCOL {
+        check_multicloud_token(st, &f)?;
+        if let Some(decoded) = f
+            .get("base64Encoded")
+            .and_then(Value::as_str)
+            .and_then(decode_multicloud)
+        {
+            f.insert("options".into(), Value::Object(decoded));
         }
     }
     let activating = f.get("active").and_then(Value::as_bool) == Some(true)

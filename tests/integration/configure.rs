@@ -127,7 +127,11 @@ fn identity_providers_follow_the_protocol_rules_and_need_an_admin() {
            catch (e) {{ print(`two keys ${{e.status}}`); }}
            try {{ t.create_idp(#{{protocol: "jwtAuth", provider: "external", tenantIds: ["someone-else"], options: #{{issuer: "https://y", staticKeys: [#{{kid: "a", pem: pem}}]}}}}); }}
            catch (e) {{ print(`foreign ${{e.status}}`); }}
-           let mc1 = t.create_idp(#{{protocol: "qsefw-local-bearer-token", provider: "qlik", interactive: false, description: "mc1", base64Encoded: "ZXhhbXBsZQ=="}});
+           try {{ t.create_idp(#{{protocol: "qsefw-local-bearer-token", provider: "qlik", interactive: false, description: "mc0", base64Encoded: "ZXhhbXBsZQ=="}}); }}
+           catch (e) {{ print(`garbage token ${{e.status}}`); }}
+           let site = qseow(env("QLIK_QSEOW"), #{{}});
+           site.create_deployment(#{{name: "Cfg", api_endpoint: `https://${{t.host}}`}});
+           let mc1 = t.create_idp(#{{protocol: "qsefw-local-bearer-token", provider: "qlik", interactive: false, description: "mc1", base64Encoded: site.deployment_token("Cfg")}});
            let mc2 = t.create_idp(#{{protocol: "qsefw-local-bearer-token", provider: "qlik", interactive: false, description: "mc2", options: #{{issuer: "qseow", staticKeys: [#{{kid: "d1", pem: pem}}]}}}});
            print(`multicloud ${{mc1.protocol}} ${{mc2.protocol}}`);
            t.update_idp(idp.id, [#{{op: "replace", path: "/description", value: "JWT v2"}}]);
@@ -144,6 +148,7 @@ fn identity_providers_follow_the_protocol_rules_and_need_an_admin() {
     assert_eq!(run.line("created"), "jwtAuth");
     assert_eq!(run.line("two keys"), "400");
     assert_eq!(run.line("foreign"), "403");
+    assert_eq!(run.line("garbage token"), "400");
     assert_eq!(
         run.line("multicloud"),
         "qsefw-local-bearer-token qsefw-local-bearer-token"

@@ -1,10 +1,17 @@
-//! App distribution (reference §4): on publish (and on any change of a published app) every
-//! enabled distribution policy (`qops::policy`) is evaluated for the app against every
-//! deployment; each matched deployment's tenant must accept the deployment's token, then gets
-//! a *staged* copy of the app: no owner, no space, `published: true`, the name and description,
-//! and the values of the app's custom property `Tags` as tags. Private community sheets are
-//! not carried (the simulator models no sheets). One record per (source app, deployment)
-//! remembers the target app, so redistribution updates it instead of duplicating it.
+//! App distribution (reference §4): at publish and on reload, and again whenever a published app
+//! is changed (custom properties, name, description, owner), moved to another stream or
+//! deleted, every enabled distribution policy (`qops::policy`) is evaluated for the app against
+//! every deployment. Policy (system rule) and deployment changes alone move nothing until the
+//! app's next trigger. Each matched deployment's tenant must accept the deployment's token,
+//! then gets a *staged* copy of the app: no owner, no space, `published: true`, the source
+//! app's id (see `wire::QSEOW_DISTRIBUTED_APP_KEEPS_ID`), name, description, and the values of
+//! the app's custom property `Tags` as tags. Private community sheets are not carried (the
+//! simulator models no sheets). A copy on a deployment no policy matches any more, and every
+//! copy of a deleted app, is withdrawn from its tenant (`wire::QSEOW_WITHDRAW_ON_REEVALUATION`).
+//!
+//! One record per (source app, deployment) is the ledger of what was actually distributed: the
+//! target tenant and app, and the source app's `modifiedDate` and `lastReloadTime` at that
+//! distribution, so redistribution updates the copy instead of duplicating it.
 
 use super::hds;
 use super::{json_at, next_modified, parse_iso, text, DistRecord, SiteCaller};
@@ -55,9 +62,70 @@ pub fn distribute(st: &mut State, app_id: &str) {
         .map(|d| json!({"id": d.id, "name": d.name}))
         .collect();
     let targets = policy::targets(&policies(st), &app, &deployments);
+    let gone: Vec<String> = st
+        .qseow
+        .distributions
+        .iter()
+        .filter(|r| r.source_app_id == app_id)
+        .filter(|r| !targets.iter().any(|t| t.deployment_id == r.deployment_id))
+        .map(|r| r.deployment_id.clone())
+        .collect();
+    if wire::QSEOW_WITHDRAW_ON_REEVALUATION {
+        for deployment_id in gone {
+            withdraw(st, app_id, &deployment_id);
+        }
+    }
     for t in targets {
         stage(st, &app, &t.deployment_id, t.policies);
     }
+}
+
+/// Withdraws every copy of app `app_id` (the app is being deleted).
+pub fn withdraw_all(st: &mut State, app_id: &str) {
+    let deployments: Vec<String> = st
+        .qseow
+        .distributions
+        .iter()
+        .filter(|r| r.source_app_id == app_id)
+        .map(|r| r.deployment_id.clone())
+        .collect();
+    for deployment_id in deployments {
+        withdraw(st, app_id, &deployment_id);
+    }
+}
+
+/// Deletes the copy of `app_id` that deployment `deployment_id` holds and forgets the record.
+/// The tenant must still accept the deployment's token; when it does not, the copy stays and
+/// the record says why (the next trigger tries again).
+fn withdraw(st: &mut State, app_id: &str, deployment_id: &str) {
+    let Some(i) = st
+        .qseow
+        .distributions
+        .iter()
+        .position(|r| r.source_app_id == app_id && r.deployment_id == deployment_id)
+    else {
+        return;
+    };
+    let rec = st.qseow.distributions[i].clone();
+    if rec.target_app_id.is_empty() {
+        st.qseow.distributions.remove(i);
+        return;
+    }
+    let reachable = st.qseow.deployments.iter().any(|d| d.id == deployment_id)
+        && hds::connect(st, deployment_id).is_ok();
+    let now = st.now();
+    if !reachable && st.qseow.deployments.iter().any(|d| d.id == deployment_id) {
+        let r = &mut st.qseow.distributions[i];
+        r.status = "Failure";
+        r.last_sync_ms = now;
+        r.error_message =
+            "the copy could not be withdrawn: the tenant refused the deployment".to_string();
+        return;
+    }
+    if let Some(t) = st.tenant_mut(&rec.tenant_id) {
+        t.apps.retain(|a| a.id != rec.target_app_id);
+    }
+    st.qseow.distributions.remove(i);
 }
 
 fn stage(st: &mut State, app: &Value, deployment_id: &str, policies: Vec<String>) {
@@ -80,6 +148,8 @@ fn stage(st: &mut State, app: &Value, deployment_id: &str, policies: Vec<String>
             status: "Failure",
             error_message: String::new(),
             policies: Vec::new(),
+            app_modified: String::new(),
+            app_reload: String::new(),
         },
     };
     rec.last_sync_ms = now;
@@ -109,17 +179,31 @@ fn stage(st: &mut State, app: &Value, deployment_id: &str, policies: Vec<String>
                 .as_str()
                 .and_then(parse_iso)
                 .unwrap_or(now);
-            let same_tenant = rec.tenant_id == tenant_id;
-            let new_id = uuid(&mut st.ids);
+            let source_modified = app["modifiedDate"].as_str().and_then(parse_iso);
+            // the copy is never older than the source state it carries
+            let copy_ms = source_modified.map_or(now, |m| now.max(m));
+            if !rec.tenant_id.is_empty() && rec.tenant_id != tenant_id {
+                // the deployment now points at another tenant: the old copy goes
+                let (old_tenant, old_app) = (rec.tenant_id.clone(), rec.target_app_id.clone());
+                if let Some(t) = st.tenant_mut(&old_tenant) {
+                    t.apps.retain(|a| a.id != old_app);
+                }
+            }
+            let new_id = if wire::QSEOW_DISTRIBUTED_APP_KEEPS_ID {
+                source_id.clone()
+            } else {
+                uuid(&mut st.ids)
+            };
             let item_id = st.ids.object_id();
             let Some(t) = st.tenant_mut(&tenant_id) else {
                 return;
             };
-            let slot = if same_tenant {
-                t.apps.iter_mut().find(|a| a.id == rec.target_app_id)
+            let wanted = if rec.tenant_id == tenant_id && !rec.target_app_id.is_empty() {
+                rec.target_app_id.clone()
             } else {
-                None
+                new_id.clone()
             };
+            let slot = t.apps.iter_mut().find(|a| a.id == wanted);
             match slot {
                 Some(a) => {
                     a.name = name;
@@ -127,7 +211,8 @@ fn stage(st: &mut State, app: &Value, deployment_id: &str, policies: Vec<String>
                     a.published = true;
                     a.publish_ms = Some(publish_ms);
                     a.tags = tags;
-                    a.modified_ms = now.max(a.modified_ms);
+                    a.modified_ms = copy_ms.max(a.modified_ms);
+                    rec.target_app_id = wanted;
                 }
                 None => {
                     t.apps.push(App {
@@ -137,7 +222,7 @@ fn stage(st: &mut State, app: &Value, deployment_id: &str, policies: Vec<String>
                         owner_id: String::new(),
                         space_id: None,
                         created_ms: now,
-                        modified_ms: now,
+                        modified_ms: copy_ms,
                         published: true,
                         publish_ms: Some(publish_ms),
                         origin_app_id: String::new(),
@@ -150,6 +235,8 @@ fn stage(st: &mut State, app: &Value, deployment_id: &str, policies: Vec<String>
             rec.tenant_id = tenant_id;
             rec.status = "Success";
             rec.error_message = String::new();
+            rec.app_modified = app["modifiedDate"].as_str().unwrap_or("").to_string();
+            rec.app_reload = app["lastReloadTime"].as_str().unwrap_or("").to_string();
         }
     }
     match existing {
@@ -242,6 +329,8 @@ fn record_json(st: &State, r: &DistRecord) -> Value {
         "distributionStatus": r.status,
         "errorMessage": r.error_message,
         "policies": r.policies,
+        "sourceModifiedDate": r.app_modified,
+        "sourceLastReloadTime": r.app_reload,
     })
 }
 
@@ -305,4 +394,33 @@ pub fn admin_publish(req: &Req, st: &mut State) -> HResult {
         }
         Err((status, m)) => json_at(status, &json!({"error": m})),
     }
+}
+
+/// POST /qrs/app/{id}/reload: the app's data is reloaded (`lastReloadTime`, `modifiedDate`);
+/// a published app is then distributed again (reference §4: a successful reload is a trigger).
+/// 204, no body (the QRS reference documents no return value).
+pub fn reload_qrs(st: &mut State, who: &SiteCaller, id: &str) -> HResult {
+    let now = st.now();
+    let Some(app) = st.qseow.apps.iter_mut().find(|a| a["id"] == id) else {
+        return Ok(text(404, "Not Found"));
+    };
+    let modified = next_modified(now, app.get("modifiedDate"));
+    app["lastReloadTime"] = json!(iso(now));
+    app["modifiedDate"] = json!(iso(modified));
+    app["modifiedByUserName"] = json!(who.display());
+    if app["published"] == json!(true) {
+        distribute(st, id);
+    }
+    crate::sim::errors::no_content()
+}
+
+/// DELETE /qrs/app/{id}: the app goes, and with it every copy distributed from it.
+pub fn delete_qrs(st: &mut State, id: &str) -> HResult {
+    let before = st.qseow.apps.len();
+    st.qseow.apps.retain(|a| a["id"] != id);
+    if st.qseow.apps.len() == before {
+        return Ok(text(404, "Not Found"));
+    }
+    withdraw_all(st, id);
+    crate::sim::errors::no_content()
 }

@@ -552,3 +552,34 @@ fn client_credentials(
             )
         })
 }
+
+/// Whether `token` is a Qlik-Cloud-format token this site's hybrid deployment service issued
+/// (the `elastictokenconfig?qcsFormat=True` of one of its local-bearer-token deployments).
+/// `Err` says what is wrong with it, for the tenant's 400.
+pub fn check_issued(st: &State, token: &str) -> Result<(), String> {
+    let token = token.trim();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .filter(Value::is_object);
+    let Some(v) = decoded else {
+        return Err(
+            "base64Encoded is not a Multi-cloud token: it must be the local bearer token of a deployment (Qlik Cloud format), base64 of its JSON definition"
+                .into(),
+        );
+    };
+    let issued = st
+        .qseow
+        .deployments
+        .iter()
+        .any(|d| d.local_bearer_token && qcs_token(d) == token);
+    if issued {
+        return Ok(());
+    }
+    let kid = v["kid"].as_str().unwrap_or("");
+    Err(format!(
+        "base64Encoded is not a token issued by a hybrid deployment service: no deployment with key id \"{}\" holds this key",
+        crate::output::cut(kid, 64)
+    ))
+}

@@ -19,6 +19,7 @@ mod seed;
 #[cfg(test)]
 mod tests;
 
+pub use hds::check_issued;
 pub use seed::seed;
 
 use super::clock::{iso, SimMs};
@@ -81,6 +82,9 @@ pub struct DistRecord {
     pub status: &'static str,
     pub error_message: String,
     pub policies: Vec<String>,
+    /// The source app's `modifiedDate` and `lastReloadTime` when this copy was distributed.
+    pub app_modified: String,
+    pub app_reload: String,
 }
 
 /// The site's world.

@@ -226,6 +226,8 @@ pub fn handle(req: &Req, st: &mut State, who: &SiteCaller, rest: &[&str]) -> HRe
         ("PUT", [id, "publish"]) if kind == Kind::App => {
             distribution::publish_qrs(req, st, who, id)
         }
+        ("POST", [id, "reload"]) if kind == Kind::App => distribution::reload_qrs(st, who, id),
+        ("DELETE", [id]) if kind == Kind::App => distribution::delete_qrs(st, id),
         ("DELETE", [id]) if matches!(kind, Kind::Rule | Kind::Cpd | Kind::Stream) => {
             if kind == Kind::Stream
                 && st
@@ -366,6 +368,20 @@ fn apply(
             if let Some(t) = body.get("tags").filter(|t| t.is_array()) {
                 entity["tags"] = t.clone();
             }
+            move_to_stream(st, entity, body)?;
+            if let Some(owner) = body.get("owner").filter(|o| !o.is_null()) {
+                let id = owner
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or("owner.id is required")?;
+                let user = st
+                    .qseow
+                    .users
+                    .iter()
+                    .find(|u| u.id == id)
+                    .ok_or(format!("User {id} not found"))?;
+                entity["owner"] = user.condensed();
+            }
             match body.get("customProperties") {
                 None | Some(Value::Null) => {}
                 Some(Value::Array(items)) => {
@@ -380,6 +396,32 @@ fn apply(
         }
         Kind::User => return Err("Users are read-only here".into()),
     }
+    Ok(())
+}
+
+/// A PUT naming another stream moves a published app there (reference §4: a move is a
+/// distribution trigger). An unpublished app is published with `PUT /qrs/app/{id}/publish`.
+fn move_to_stream(st: &State, entity: &mut Value, body: &Map<String, Value>) -> Result<(), String> {
+    let Some(stream) = body.get("stream").filter(|s| !s.is_null()) else {
+        return Ok(());
+    };
+    let id = stream
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or("stream.id is required")?;
+    if entity["stream"]["id"].as_str() == Some(id) {
+        return Ok(());
+    }
+    if entity["published"] != json!(true) {
+        return Err("The app is not published; publish it to a stream instead".into());
+    }
+    let s = st
+        .qseow
+        .streams
+        .iter()
+        .find(|s| id_of(s) == id)
+        .ok_or(format!("Stream {id} not found"))?;
+    entity["stream"] = json!({"id": s["id"], "name": s["name"], "privileges": null});
     Ok(())
 }
 

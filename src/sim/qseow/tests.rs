@@ -1135,3 +1135,61 @@ async fn garbage_never_panics() {
         assert!(a.status == 400 || a.status == 409, "{}", a.status);
     }
 }
+
+#[tokio::test]
+async fn reload_redistributes_a_policy_alone_waits_and_delete_withdraws() {
+    let mut sim = Sim::new();
+    let beta = sim.two_trusted_regions().await;
+    let id = sim.app_id("Sales Dashboard");
+    // the seeded app was published before any policy: the policy alone moves nothing
+    assert_eq!(
+        sim.policy("to Region2", "subject.name = \"Region2\"")
+            .await
+            .status,
+        201
+    );
+    assert!(sim.st.qseow.distributions.is_empty());
+    assert!(!sim.staged(&beta).contains(&"Sales Dashboard".to_string()));
+    // a reload is a trigger: 204, and the copy (with the app's id) arrives
+    let r = sim
+        .site("POST", &format!("/qrs/app/{id}/reload"), Value::Null)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert!(r.text.is_empty());
+    let t = sim.st.tenant_by_host(&beta).unwrap();
+    assert!(t
+        .apps
+        .iter()
+        .any(|a| a.id == id && a.name == "Sales Dashboard"));
+    let app = sim
+        .site("GET", &format!("/qrs/app/{id}"), Value::Null)
+        .await
+        .body;
+    let rec = &sim.st.qseow.distributions[0];
+    assert_eq!(rec.app_modified, app["modifiedDate"].as_str().unwrap());
+    assert_eq!(rec.app_reload, app["lastReloadTime"].as_str().unwrap());
+    // reloading an unknown app
+    let missing = sim.site("POST", "/qrs/app/nope/reload", Value::Null).await;
+    assert_eq!(missing.status, 404);
+    // a move to a stream that does not exist is refused
+    let mut e = app.clone();
+    e["stream"] = json!({"id": "nope"});
+    assert_eq!(
+        sim.site("PUT", &format!("/qrs/app/{id}"), e).await.status,
+        400
+    );
+    // deleting the app withdraws its copy and forgets the record
+    let d = sim
+        .site("DELETE", &format!("/qrs/app/{id}"), Value::Null)
+        .await;
+    assert_eq!(d.status, 204);
+    let t = sim.st.tenant_by_host(&beta).unwrap();
+    assert!(!t.apps.iter().any(|a| a.id == id));
+    assert!(sim.st.qseow.distributions.is_empty());
+    assert_eq!(
+        sim.site("GET", &format!("/qrs/app/{id}"), Value::Null)
+            .await
+            .status,
+        404
+    );
+}
