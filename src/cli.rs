@@ -94,6 +94,9 @@ struct Global {
     #[arg(long, global = true, value_name = "N", value_parser = depth,
           default_value_t = engine::Limits::default().max_depth)]
     max_depth: usize,
+    /// Run even when installed libraries differ from qops.lock (with a warning)
+    #[arg(long, global = true)]
+    allow_modified: bool,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +135,12 @@ enum Command {
         /// Only tests whose name contains this text
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
+        /// Also write the results as JUnit XML to FILE (for GitHub, GitLab, Jenkins)
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Run up to N test files at once (each test still on its own simulator)
+        #[arg(long, value_name = "N", value_parser = at_least_one, default_value_t = 1)]
+        jobs: usize,
     },
     /// Print the reference of native functions, or of one function or library (e.g. qlik/tenant)
     Docs {
@@ -157,6 +166,41 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `qops man | man -l -`
     Man,
+    /// Add a library to qops.toml, install it into ./qops_modules and record it in qops.lock
+    Add {
+        /// The library's name: `import "NAME"` and qops_modules/NAME
+        name: String,
+        /// A git repository (https://, ssh://, file:// or a path)
+        #[arg(long, value_name = "URL", conflicts_with = "path", required_unless_present = "path")]
+        git: Option<String>,
+        /// A branch, tag or commit of the repository [default: its default branch]
+        #[arg(long, value_name = "REV", requires = "git")]
+        rev: Option<String>,
+        /// A library directory instead (relative to the project root)
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+    },
+    /// Install the libraries of qops.toml exactly as qops.lock records them
+    Install,
+    /// Move libraries to the newest revision qops.toml allows and rewrite qops.lock
+    Update {
+        /// Only this library [default: all]
+        name: Option<String>,
+    },
+    /// Create something new: `qops new lib NAME`
+    New {
+        #[command(subcommand)]
+        what: New,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum New {
+    /// A library: manifest, a documented module, its test, a README and a CI workflow
+    Lib {
+        /// The library's name (also its directory)
+        name: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -405,7 +449,37 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
         script_stack: limits.script_stack_bytes(),
         ..run_options(&cli.global)
     };
-    if let Command::Test { paths, filter } = &cli.command {
+    match cli.command {
+        Command::Add {
+            name,
+            git,
+            rev,
+            path,
+        } => return crate::project::commands::add(&name, git, rev, path),
+        Command::Install => return crate::project::commands::install(),
+        Command::Update { name } => return crate::project::commands::update(name.as_deref()),
+        Command::New {
+            what: New::Lib { name },
+        } => return crate::project::scaffold::new_lib(&name),
+        _ => {}
+    }
+    if matches!(
+        cli.command,
+        Command::Run { .. }
+            | Command::Eval { .. }
+            | Command::Check { .. }
+            | Command::Test { .. }
+            | Command::Repl
+    ) {
+        crate::project::verify::installed_libraries(cli.global.allow_modified)?;
+    }
+    if let Command::Test {
+        paths,
+        filter,
+        junit,
+        jobs,
+    } = &cli.command
+    {
         if cli.global.env_file.is_some() {
             return Err(Failure::Usage(format!(
                 "qops test reads no --env-file: tests see their simulator's variables and {}* only",
@@ -420,7 +494,11 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
             &run,
             &embedded,
             &paths,
-            filter.as_deref(),
+            &crate::script::testing::TestOptions {
+                filter: filter.as_deref(),
+                junit: junit.as_deref(),
+                jobs: *jobs,
+            },
         );
     }
     let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
@@ -507,9 +585,20 @@ fn run_command(
             let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
             docs::docs(&engine, &resolver, name.as_deref(), markdown.as_deref())
         }
-        Command::Definitions { dir } => docs::definitions(&engine, &dir),
+        Command::Definitions { dir } => {
+            docs::definitions(&engine, &dir)?;
+            let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
+            crate::script::library_definitions::write(&resolver, &dir)
+        }
         Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
-        Command::Sim(_) | Command::Test { .. } | Command::Completions { .. } | Command::Man => {
+        Command::Sim(_)
+        | Command::Test { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Add { .. }
+        | Command::Install
+        | Command::Update { .. }
+        | Command::New { .. } => {
             unreachable!("handled in main and above")
         }
     }
