@@ -269,7 +269,13 @@ pub fn write_file(target: &Path, bytes: &[u8]) -> Result<(), String> {
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => return Err(format!("{shown}: {e}")),
     }
-    write_atomically(target, bytes).map_err(|e| format!("{shown}: {e}"))
+    // A bare file name has an empty parent, which cannot be opened to sync.
+    let target = if target.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+        Path::new(".").join(target)
+    } else {
+        target.to_path_buf()
+    };
+    write_atomically(&target, bytes).map_err(|e| format!("{shown}: {e}"))
 }
 
 /// Writes `bytes` to a fresh temp file beside `target` and renames it over `target`. The temp

@@ -1,6 +1,6 @@
 //! `qops test --junit FILE`: the results as JUnit XML, the format GitHub (test reporter
 //! actions), GitLab (`artifacts:reports:junit`) and Jenkins (`junit` step) read: a
-//! `<testsuite>` per file, a `<testcase>` per `test_*` function, and for a failure a
+//! `<testsuite>` per file with tests, a `<testcase>` per `test_*` function, and for a failure a
 //! `<failure>` whose message is the error's first line (`file:line:col: ...`) and whose text is
 //! the whole report. quick-xml escapes; characters XML 1.0 cannot carry at all (most control
 //! characters) are replaced first.
@@ -41,7 +41,7 @@ fn seconds(s: f64) -> String {
 pub fn render(suites: &[Suite]) -> String {
     let count = |s: &Suite| s.cases.len();
     let failures = |s: &Suite| s.cases.iter().filter(|c| c.failure.is_some()).count();
-    let time = |s: &Suite| s.cases.iter().map(|c| c.seconds).sum::<f64>();
+    let time = |s: &Suite| s.cases.iter().fold(0.0, |t, c| t + c.seconds);
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     let written = (|| -> std::io::Result<()> {
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
@@ -51,10 +51,10 @@ pub fn render(suites: &[Suite]) -> String {
                 ("tests", &suites.iter().map(count).sum::<usize>().to_string()),
                 ("failures", &suites.iter().map(failures).sum::<usize>().to_string()),
                 ("errors", "0"),
-                ("time", &seconds(suites.iter().map(time).sum())),
+                ("time", &seconds(suites.iter().map(time).fold(0.0, |a, b| a + b))),
             ])
             .write_inner_content(|w| {
-                for suite in suites {
+                for suite in suites.iter().filter(|s| !s.cases.is_empty()) {
                     let file = xml_text(&suite.file);
                     w.create_element("testsuite")
                         .with_attributes([
