@@ -171,7 +171,12 @@ enum Command {
         /// The library's name: `import "NAME"` and qops_modules/NAME
         name: String,
         /// A git repository (https://, ssh://, file:// or a path)
-        #[arg(long, value_name = "URL", conflicts_with = "path", required_unless_present = "path")]
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "path",
+            required_unless_present = "path"
+        )]
         git: Option<String>,
         /// A branch, tag or commit of the repository [default: its default branch]
         #[arg(long, value_name = "REV", requires = "git")]
@@ -588,7 +593,7 @@ fn run_command(
         Command::Definitions { dir } => {
             docs::definitions(&engine, &dir)?;
             let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
-            crate::script::library_definitions::write(&resolver, &dir)
+            crate::script::library_definitions::write(&engine, &resolver, &dir)
         }
         Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
         Command::Sim(_)

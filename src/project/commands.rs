@@ -31,7 +31,10 @@ fn read_lock(project: &Project) -> Result<Lock, Failure> {
 }
 
 fn short(commit: Option<&str>) -> String {
-    commit.map_or_else(|| "local files".to_string(), |c| c[..c.len().min(12)].to_string())
+    commit.map_or_else(
+        || "local files".to_string(),
+        |c| c[..c.len().min(12)].to_string(),
+    )
 }
 
 /// What a library at `staged` is, for the lines the commands print.
@@ -205,4 +208,3 @@ pub fn update(only: Option<&str>) -> Result<(), Failure> {
     }
     lock.write(&project.lock_path()).map_err(runtime)
 }
-

@@ -19,8 +19,7 @@ pub fn files_of(dir: &Path) -> Result<Files, String> {
 }
 
 fn walk(dir: &Path, prefix: &str, out: &mut Files) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
         let path = entry.path();

@@ -77,7 +77,14 @@ where
     let said = said.trim();
     Err(format!(
         "{what} failed: {}",
-        crate::output::cut(if said.is_empty() { "git gave no reason" } else { said }, 2000)
+        crate::output::cut(
+            if said.is_empty() {
+                "git gave no reason"
+            } else {
+                said
+            },
+            2000
+        )
     ))
 }
 
@@ -86,9 +93,13 @@ pub fn clone(cwd: &Path, url: &str, into: &Path) -> Result<(), String> {
     run(
         cwd,
         &format!("git clone {url}"),
-        [OsStr::new("clone"), OsStr::new("--quiet"), OsStr::new("--no-checkout")]
-            .into_iter()
-            .chain([OsStr::new("--"), OsStr::new(url), into.as_os_str()]),
+        [
+            OsStr::new("clone"),
+            OsStr::new("--quiet"),
+            OsStr::new("--no-checkout"),
+        ]
+        .into_iter()
+        .chain([OsStr::new("--"), OsStr::new(url), into.as_os_str()]),
     )
     .map(|_| ())
 }

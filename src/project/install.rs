@@ -47,7 +47,11 @@ pub fn sweep_staging(project: &Project) {
         return;
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+        {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -63,8 +67,7 @@ pub fn stage(
     pinned: Option<&Locked>,
 ) -> Result<Staged, String> {
     let modules = project.modules_dir();
-    std::fs::create_dir_all(&modules)
-        .map_err(|e| format!("{}: {e}", project.shown(&modules)))?;
+    std::fs::create_dir_all(&modules).map_err(|e| format!("{}: {e}", project.shown(&modules)))?;
     let temp = tempfile::Builder::new()
         .prefix(&format!("{STAGING_PREFIX}{name}-"))
         .tempdir_in(&modules)

@@ -29,7 +29,9 @@ pub struct Lock {
 
 impl Lock {
     pub fn parse(shown: &str, text: &str) -> Result<Lock, String> {
-        let bad = |what: String| format!("{shown}: {what} (restore it with your version control, or delete it and run `qops install`)");
+        let bad = |what: String| {
+            format!("{shown}: {what} (restore it with your version control, or delete it and run `qops install`)")
+        };
         let doc: DocumentMut = text
             .parse()
             .map_err(|e: toml_edit::TomlError| bad(e.to_string().trim_end().to_string()))?;

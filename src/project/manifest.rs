@@ -32,7 +32,10 @@ impl Source {
     /// As a person reads it in messages.
     pub fn describe(&self) -> String {
         match self {
-            Source::Git { url, rev: Some(rev) } => format!("{url} at {rev}"),
+            Source::Git {
+                url,
+                rev: Some(rev),
+            } => format!("{url} at {rev}"),
             Source::Git { url, rev: None } => format!("{url} (default branch)"),
             Source::Path { path } => format!("path {path}"),
         }
@@ -105,8 +108,7 @@ impl Manifest {
         let mut dependencies = BTreeMap::new();
         if let Some(item) = document.get("dependencies") {
             for (name, spec) in table(shown, "dependencies", item)?.iter() {
-                names::check_name(name)
-                    .map_err(|e| format!("{shown}: [dependencies] {e}"))?;
+                names::check_name(name).map_err(|e| format!("{shown}: [dependencies] {e}"))?;
                 dependencies.insert(name.to_string(), source(shown, name, spec)?);
             }
         }
@@ -150,7 +152,11 @@ impl Manifest {
     }
 }
 
-fn table<'a>(shown: &str, what: &str, item: &'a Item) -> Result<&'a dyn toml_edit::TableLike, String> {
+fn table<'a>(
+    shown: &str,
+    what: &str,
+    item: &'a Item,
+) -> Result<&'a dyn toml_edit::TableLike, String> {
     item.as_table_like()
         .ok_or_else(|| format!("{shown}: [{what}] must be a table"))
 }
@@ -181,7 +187,8 @@ fn library_info(shown: &str, t: &dyn toml_edit::TableLike) -> Result<LibraryInfo
     let version = semver::Version::parse(&version).map_err(|e| {
         format!("{shown}: [library] version {version:?} is not a semantic version: {e}")
     })?;
-    let description = string(shown, "[library] description", t.get("description"))?.unwrap_or_default();
+    let description =
+        string(shown, "[library] description", t.get("description"))?.unwrap_or_default();
     let qops = string(shown, "[library] qops", t.get("qops"))?
         .map(|req| {
             semver::VersionReq::parse(&req).map_err(|e| {
@@ -252,7 +259,10 @@ mod tests {
         let out = m.to_text();
         assert!(out.starts_with("# ours\n"), "{out}");
         assert!(out.contains("# kept"), "{out}");
-        assert!(out.contains(r#"teamlib = { git = "file:///r.git", rev = "v1" }"#), "{out}");
+        assert!(
+            out.contains(r#"teamlib = { git = "file:///r.git", rev = "v1" }"#),
+            "{out}"
+        );
         let again = Manifest::parse("qops.toml", &out).unwrap();
         assert_eq!(again.dependencies.len(), 2);
 
@@ -272,13 +282,28 @@ mod tests {
     #[test]
     fn bad_manifests_say_what_is_wrong() {
         for (text, expect) in [
-            ("[dependencies]\nx = { git = \"u\", path = \"p\" }\n", "either git"),
-            ("[dependencies]\nx = { path = \"p\", rev = \"v\" }\n", "rev goes with git"),
-            ("[dependencies]\nx = { git = \"u\", rev = \"--upload-pack=x\" }\n", "revision"),
-            ("[dependencies]\n\"../x\" = { path = \"p\" }\n", "library name"),
+            (
+                "[dependencies]\nx = { git = \"u\", path = \"p\" }\n",
+                "either git",
+            ),
+            (
+                "[dependencies]\nx = { path = \"p\", rev = \"v\" }\n",
+                "rev goes with git",
+            ),
+            (
+                "[dependencies]\nx = { git = \"u\", rev = \"--upload-pack=x\" }\n",
+                "revision",
+            ),
+            (
+                "[dependencies]\n\"../x\" = { path = \"p\" }\n",
+                "library name",
+            ),
             ("[dependencies]\nx = \"1.0\"\n", "must be a table"),
             ("[package]\n", "unknown section"),
-            ("[library]\nname = \"x\"\nversion = \"one\"\n", "semantic version"),
+            (
+                "[library]\nname = \"x\"\nversion = \"one\"\n",
+                "semantic version",
+            ),
             ("[dependencies\n", "qops.toml"),
         ] {
             let err = Manifest::parse("qops.toml", text).err().unwrap();

@@ -77,5 +77,6 @@ impl Project {
 
 /// The qops version this binary is, for libraries' `qops = ">=..."` requirements.
 pub fn qops_version() -> semver::Version {
-    semver::Version::parse(env!("CARGO_PKG_VERSION")).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+    semver::Version::parse(env!("CARGO_PKG_VERSION"))
+        .unwrap_or_else(|_| semver::Version::new(0, 0, 0))
 }

@@ -78,12 +78,25 @@ mod tests {
         for good in ["v1.2.0", "main", "feature/x", "0123abcd"] {
             check_rev(good).unwrap();
         }
-        for bad in ["--upload-pack=x", "-n", "a..b", "HEAD~1", "x^{tree}", "a b", "@{-1}"] {
+        for bad in [
+            "--upload-pack=x",
+            "-n",
+            "a..b",
+            "HEAD~1",
+            "x^{tree}",
+            "a b",
+            "@{-1}",
+        ] {
             assert!(check_rev(bad).is_err(), "{bad}");
         }
         check_url("file:///tmp/x.git").unwrap();
         check_url("https://example.org/team/lib.git").unwrap();
-        for bad in ["--upload-pack=touch /tmp/x", "ext::sh -c touch% /tmp/x", "EXT::x", ""] {
+        for bad in [
+            "--upload-pack=touch /tmp/x",
+            "ext::sh -c touch% /tmp/x",
+            "EXT::x",
+            "",
+        ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
         assert!(is_commit_id(&"a".repeat(40)));

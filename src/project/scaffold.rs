@@ -132,7 +132,10 @@ pub fn new_lib(name: &str) -> Result<(), Failure> {
         (format!("{name}.rhai"), module.clone()),
         (format!("{name}_test.rhai"), test_text(name)),
         ("README.md".to_string(), readme(name, &module)?),
-        (".github/workflows/qops.yml".to_string(), WORKFLOW.to_string()),
+        (
+            ".github/workflows/qops.yml".to_string(),
+            WORKFLOW.to_string(),
+        ),
         (".gitignore".to_string(), GITIGNORE.to_string()),
     ];
     for (rel, text) in &files {

@@ -48,10 +48,19 @@ pub fn render(suites: &[Suite]) -> String {
         w.create_element("testsuites")
             .with_attributes([
                 ("name", "qops test"),
-                ("tests", &suites.iter().map(count).sum::<usize>().to_string()),
-                ("failures", &suites.iter().map(failures).sum::<usize>().to_string()),
+                (
+                    "tests",
+                    &suites.iter().map(count).sum::<usize>().to_string(),
+                ),
+                (
+                    "failures",
+                    &suites.iter().map(failures).sum::<usize>().to_string(),
+                ),
                 ("errors", "0"),
-                ("time", &seconds(suites.iter().map(time).fold(0.0, |a, b| a + b))),
+                (
+                    "time",
+                    &seconds(suites.iter().map(time).fold(0.0, |a, b| a + b)),
+                ),
             ])
             .write_inner_content(|w| {
                 for suite in suites.iter().filter(|s| !s.cases.is_empty()) {
@@ -130,10 +139,16 @@ mod tests {
                 },
             ],
         }]);
-        assert!(xml.contains(r#"<testsuites name="qops test" tests="2" failures="1""#), "{xml}");
+        assert!(
+            xml.contains(r#"<testsuites name="qops test" tests="2" failures="1""#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"time="0.750""#), "{xml}");
         assert!(xml.contains("a&amp;b.rhai:2:5: &lt;"), "{xml}");
         assert!(!xml.contains('\u{1b}'), "{xml}");
-        assert!(xml.contains(r#"<testcase name="test_ok" classname="a&amp;b.rhai""#), "{xml}");
+        assert!(
+            xml.contains(r#"<testcase name="test_ok" classname="a&amp;b.rhai""#),
+            "{xml}"
+        );
     }
 }

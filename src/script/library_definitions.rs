@@ -53,7 +53,9 @@ fn modules(resolver: &Resolver) -> Result<Vec<(String, String)>, Failure> {
             continue;
         };
         for file in files {
-            let Ok(rel) = file.strip_prefix(dir) else { continue };
+            let Ok(rel) = file.strip_prefix(dir) else {
+                continue;
+            };
             let rel = rel.with_extension("");
             let Some(rel) = rel.to_str() else { continue };
             let rel = rel.replace('\\', "/");
@@ -72,16 +74,15 @@ fn modules(resolver: &Resolver) -> Result<Vec<(String, String)>, Failure> {
 }
 
 /// Writes `DIR/modules/IMPORT-PATH.d.rhai` (slashes as `-`) for every library module.
-pub fn write(resolver: &Resolver, dir: &Path) -> Result<(), Failure> {
+pub fn write(engine: &rhai::Engine, resolver: &Resolver, dir: &Path) -> Result<(), Failure> {
     let out_dir = dir.join("modules");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| Failure::Runtime(format!("{}: {e}", out_dir.display())))?;
-    let engine = rhai::Engine::new_raw();
     let mut written = 0;
     for (import, text) in modules(resolver)? {
-        let ast = engine.compile(&text).map_err(|e| {
-            Failure::Usage(super::report::parse_error(&import, &text, &e))
-        })?;
+        let ast = engine
+            .compile(&text)
+            .map_err(|e| Failure::Usage(super::report::parse_error(&import, &text, &e)))?;
         let path = out_dir.join(format!("{}.d.rhai", import.replace('/', "-")));
         let body = definition(&import, &module_doc(&text), &script_functions(&ast, None));
         crate::files::write_file(&path, body.as_bytes()).map_err(Failure::Runtime)?;

@@ -76,8 +76,8 @@ impl Resolver {
         };
         let dirs = script_dir.into_iter().chain(self.search.iter().cloned());
         let bare = path.trim_end_matches(".rhai");
-        let main_module = (!bare.contains(['/', '\\']))
-            .then(|| PathBuf::from(bare).join(format!("{bare}.rhai")));
+        let main_module =
+            (!bare.contains(['/', '\\'])).then(|| PathBuf::from(bare).join(format!("{bare}.rhai")));
         for dir in dirs {
             let found = std::iter::once(dir.join(&file))
                 .chain(main_module.iter().map(|m| dir.join(m)))

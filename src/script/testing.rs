@@ -6,6 +6,7 @@
 
 use super::engine::{self, Limits};
 use super::files::FileRoots;
+use super::junit;
 use super::native::{fail, native};
 use super::runner::{script_files, Source};
 use super::{convert, report};
@@ -13,7 +14,6 @@ use crate::config::Env;
 use crate::failure::Failure;
 use crate::session::{RunOptions, Session};
 use crate::sim::SimOptions;
-use super::junit;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope, AST};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -130,7 +130,13 @@ pub fn run(
                 .collect(),
         });
     };
-    in_parallel(test.jobs, options.script_stack, &per_file, run_file, &mut report)?;
+    in_parallel(
+        test.jobs,
+        options.script_stack,
+        &per_file,
+        run_file,
+        &mut report,
+    )?;
     crate::output::outln!("{passed} passed, {failed} failed");
     if let Some(path) = test.junit {
         crate::files::write_file(path, junit::render(&suites).as_bytes())
