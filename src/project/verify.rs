@@ -8,7 +8,7 @@
 use super::content::{self, Difference};
 use super::lock::Lock;
 use super::manifest::Manifest;
-use super::Project;
+use super::{Project, MANIFEST};
 use crate::failure::Failure;
 
 /// Reports libraries that differ from the lock: an error (exit 2) unless `allow_modified`,
@@ -36,6 +36,21 @@ pub fn installed_libraries(allow_modified: bool) -> Result<(), Failure> {
         "installed libraries differ from qops.lock:\n{list}\n`qops install` restores them; \
          --allow-modified runs anyway"
     )))
+}
+
+/// An installed library written for another qops is an error whatever `--allow-modified`
+/// says: it was installed by a colleague's qops, or edited.
+fn compatible(manifest: &std::path::Path, name: &str) -> Result<(), String> {
+    let Ok(Some(text)) = crate::files::read_text_if_exists(manifest) else {
+        return Ok(());
+    };
+    let Ok(manifest) = Manifest::parse(&format!("{name}/{MANIFEST}"), &text) else {
+        return Ok(());
+    };
+    match manifest.library {
+        Some(info) => info.check_compatible(&super::qops_version()),
+        None => Ok(()),
+    }
 }
 
 /// One line per library that is missing or differs.
@@ -71,6 +86,7 @@ fn problems(project: &Project) -> Result<Vec<String>, String> {
             }
             Err(e) => out.push(format!("{name}: {e}")),
         }
+        compatible(&dir.join(MANIFEST), name)?;
     }
     Ok(out)
 }

@@ -200,8 +200,11 @@ fn a_git_library_is_added_imported_reinstalled_updated_and_guarded() {
         "{}",
         run.stderr
     );
-    // install puts the locked content back.
+    // install puts the locked content back, and sweeps what an interrupted install left.
+    let stale = copy.join("qops_modules/.install-teamlib-stale/lib");
+    write(&stale.join("teamlib.rhai"), "fn who() { \"half\" }\n");
     git.qops(&copy, &["install"]).ok();
+    assert!(!stale.exists());
     assert_eq!(
         git.qops(&copy, &["run", "main.rhai"]).ok().stdout.trim(),
         "v2"
@@ -434,4 +437,28 @@ fn junit_reports_suites_cases_and_failures_the_same_with_jobs() {
         outputs.push(stable);
     }
     assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
+fn without_git_on_the_path_add_says_so() {
+    let dir = temp_dir("nogit");
+    let empty = dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = qops_in(
+        &dir,
+        &[
+            "add",
+            "teamlib",
+            "--git",
+            "https://git.example.org/teamlib.git",
+        ],
+        &[("PATH", empty.to_str().unwrap())],
+    );
+    run.fails_with(1);
+    assert!(
+        run.stderr.contains("git is not installed (or not on PATH)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.join("qops.toml").exists());
 }
