@@ -5,7 +5,7 @@ use super::lock::{Lock, Locked};
 use super::manifest::{Manifest, Source};
 use super::{names, Project, MANIFEST};
 use crate::failure::Failure;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn usage(message: String) -> Failure {
     Failure::Usage(message)
@@ -91,6 +91,7 @@ pub fn add(
             (Project { root }, Manifest::empty())
         }
     };
+    let source = from_project_root(&project, source)?;
     if manifest.library.as_ref().is_some_and(|l| l.name == name) {
         return Err(usage(format!("{name} is this library's own name")));
     }
@@ -107,6 +108,41 @@ pub fn add(
     lock.write(&project.lock_path()).map_err(runtime)?;
     crate::output::outln!("added {line}");
     Ok(())
+}
+
+/// A `--path` given from a subdirectory of the project, as the manifest records it: relative
+/// to the project root (the working directory is always under it).
+fn from_project_root(project: &Project, source: Source) -> Result<Source, Failure> {
+    let Source::Path { path } = &source else {
+        return Ok(source);
+    };
+    if Path::new(path).is_absolute() {
+        return Ok(source);
+    }
+    let here = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .map_err(|e| usage(format!("the working directory: {e}")))?;
+    let Ok(below) = here.strip_prefix(&project.root) else {
+        return Ok(source);
+    };
+    // `sub/../lib` as `lib`: the directories walked down from the root are real ones.
+    let mut parts: Vec<String> = Vec::new();
+    for part in below.join(path).components() {
+        match part {
+            std::path::Component::ParentDir if parts.last().is_some_and(|p| p != "..") => {
+                parts.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    Ok(Source::Path {
+        path: if parts.is_empty() {
+            ".".to_string()
+        } else {
+            parts.join("/")
+        },
+    })
 }
 
 /// `qops install`: every dependency as `qops.lock` records it; a dependency the lock does not

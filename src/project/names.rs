@@ -54,6 +54,11 @@ pub fn check_url(url: &str) -> Result<(), String> {
     if url.is_empty() || url.starts_with('-') || url.chars().any(char::is_control) {
         return Err(format!("git URL {shown:?}: not a URL"));
     }
+    // A host that reads as an option (`ssh://-oProxyCommand=...`) is how URLs once ran
+    // commands through ssh.
+    if url.contains("://-") || url.contains("@-") {
+        return Err(format!("git URL {shown:?}: a host cannot start with '-'"));
+    }
     if lower.starts_with("ext::") || lower.starts_with("fd::") {
         return Err(format!(
             "git URL {shown:?}: the {} transport runs commands; use https://, ssh:// or file://",

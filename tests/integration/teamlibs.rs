@@ -304,6 +304,23 @@ fn a_new_library_passes_check_and_test_and_documents_itself() {
         &[],
     )
     .ok();
+    // The project's own tests only: the installed library's were run in its repository.
+    let run = qops_in(&project, &["test"], &[]);
+    run.ok();
+    assert!(run.stdout.contains("running 0 test(s)"), "{}", run.stdout);
+    // A --path given from a subdirectory is recorded relative to the project root.
+    std::fs::create_dir_all(project.join("scripts")).unwrap();
+    qops_in(
+        &project.join("scripts"),
+        &["add", "again", "--path", "../../ops_helpers"],
+        &[],
+    )
+    .ok();
+    let manifest = std::fs::read_to_string(project.join("qops.toml")).unwrap();
+    assert!(
+        manifest.contains(r#"again = { path = "../ops_helpers" }"#),
+        "{manifest}"
+    );
     qops_in(&project, &["definitions", "defs"], &[]).ok();
     let defs = std::fs::read_to_string(project.join("defs/modules/ops_helpers.d.rhai")).unwrap();
     assert!(defs.contains("module \"ops_helpers\";"), "{defs}");
