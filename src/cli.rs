@@ -167,6 +167,7 @@ enum Command {
     /// Print the manual page (roff), e.g. `qops man | man -l -`
     Man,
     /// Add a library to qops.toml, install it into ./qops_modules and record it in qops.lock
+    /// (git sources need the git command-line tool)
     Add {
         /// The library's name: `import "NAME"` and qops_modules/NAME
         name: String,

@@ -153,6 +153,12 @@ pub fn install() -> Result<(), Failure> {
     let manifest = Manifest::read(&project.manifest_path()).map_err(usage)?;
     let mut lock = read_lock(&project)?;
     install::sweep_staging(&project);
+    if manifest.dependencies.is_empty() {
+        crate::output::outln!(
+            "nothing to install: {} has no [dependencies]",
+            project.shown(&project.manifest_path())
+        );
+    }
     let mut changed = false;
     for (name, source) in &manifest.dependencies {
         let pinned = lock.libraries.get(name).filter(|l| &l.source == source);
