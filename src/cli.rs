@@ -131,6 +131,14 @@ struct Changes {
     dry_run: bool,
 }
 
+/// Installed libraries against qops.lock.
+#[derive(Args, Debug, Clone, Default)]
+struct Libraries {
+    /// Run even when installed libraries differ from qops.lock (with a warning)
+    #[arg(long)]
+    allow_modified: bool,
+}
+
 /// How much runs at once.
 #[derive(Args, Debug, Clone, Default)]
 struct Parallelism {
@@ -158,6 +166,7 @@ struct Global {
     changes: Changes,
     parallelism: Parallelism,
     format: Format,
+    libraries: Libraries,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +191,8 @@ struct ScriptFlags {
     parallelism: Parallelism,
     #[command(flatten)]
     sandbox: Sandbox,
+    #[command(flatten)]
+    libraries: Libraries,
 }
 
 #[derive(Subcommand, Debug)]
@@ -214,6 +225,8 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         env: EnvFile,
+        #[command(flatten)]
+        libraries: Libraries,
     },
     /// Run every `test_*` function of the .rhai files under the paths, each against a fresh
     /// embedded simulator
@@ -229,6 +242,14 @@ enum Command {
         parallelism: Parallelism,
         #[command(flatten)]
         sandbox: Sandbox,
+        #[command(flatten)]
+        libraries: Libraries,
+        /// Also write the results as JUnit XML to FILE (for GitHub, GitLab, Jenkins)
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Run up to N test files at once (each test still on its own simulator)
+        #[arg(long, value_name = "N", value_parser = at_least_one, default_value_t = 1)]
+        jobs: usize,
     },
     /// Print the reference of native functions, or of one function or library (e.g. qlik/tenant)
     Docs {
@@ -261,6 +282,47 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `qops man | man -l -`
     Man,
+    /// Add a library to qops.toml, install it into ./qops_modules and record it in qops.lock
+    /// (git sources need the git command-line tool)
+    Add {
+        /// The library's name: `import "NAME"` and qops_modules/NAME
+        name: String,
+        /// A git repository (https://, ssh://, file:// or a path)
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "path",
+            required_unless_present = "path"
+        )]
+        git: Option<String>,
+        /// A branch, tag or commit of the repository [default: its default branch]
+        #[arg(long, value_name = "REV", requires = "git")]
+        rev: Option<String>,
+        /// A library directory instead (relative to the project root)
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+    },
+    /// Install the libraries of qops.toml exactly as qops.lock records them
+    Install,
+    /// Move libraries to the newest revision qops.toml allows and rewrite qops.lock
+    Update {
+        /// Only this library [default: all]
+        name: Option<String>,
+    },
+    /// Create something new: `qops new lib NAME`
+    New {
+        #[command(subcommand)]
+        what: New,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum New {
+    /// A library: manifest, a documented module, its test, a README and a CI workflow
+    Lib {
+        /// The library's name (also its directory)
+        name: String,
+    },
 }
 
 impl Command {
@@ -280,16 +342,26 @@ impl Command {
                 embedded,
                 parallelism,
                 sandbox,
+                libraries,
                 ..
             } => {
                 g.embedded = embedded.clone();
                 g.parallelism = parallelism.clone();
                 g.sandbox = sandbox.clone();
+                g.libraries = libraries.clone();
             }
-            Command::Check { env, .. }
-            | Command::Docs { env, .. }
-            | Command::Definitions { env, .. } => g.env = env.clone(),
-            Command::Sim(_) | Command::Completions { .. } | Command::Man => {}
+            Command::Check { env, libraries, .. } => {
+                g.env = env.clone();
+                g.libraries = libraries.clone();
+            }
+            Command::Docs { env, .. } | Command::Definitions { env, .. } => g.env = env.clone(),
+            Command::Sim(_)
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Add { .. }
+            | Command::Install
+            | Command::Update { .. }
+            | Command::New { .. } => {}
         }
         g
     }
@@ -303,6 +375,7 @@ impl Global {
         self.changes = flags.changes.clone();
         self.parallelism = flags.parallelism.clone();
         self.sandbox = flags.sandbox.clone();
+        self.libraries = flags.libraries.clone();
     }
 }
 
@@ -574,7 +647,38 @@ fn dispatch(command: Command, global: Global, limits: engine::Limits) -> Result<
         script_stack: limits.script_stack_bytes(),
         ..run_options(&global)
     };
-    if let Command::Test { paths, filter, .. } = &command {
+    match command {
+        Command::Add {
+            name,
+            git,
+            rev,
+            path,
+        } => return crate::project::commands::add(&name, git, rev, path),
+        Command::Install => return crate::project::commands::install(),
+        Command::Update { name } => return crate::project::commands::update(name.as_deref()),
+        Command::New {
+            what: New::Lib { name },
+        } => return crate::project::scaffold::new_lib(&name),
+        _ => {}
+    }
+    if matches!(
+        command,
+        Command::Run { .. }
+            | Command::Eval { .. }
+            | Command::Check { .. }
+            | Command::Test { .. }
+            | Command::Repl { .. }
+    ) {
+        crate::project::verify::installed_libraries(global.libraries.allow_modified)?;
+    }
+    if let Command::Test {
+        paths,
+        filter,
+        junit,
+        jobs,
+        ..
+    } = &command
+    {
         let embedded = embedded_sim_options(&global, true, |name| std::env::var(name).ok())?;
         let paths = or_here(paths);
         return crate::script::testing::run(
@@ -583,7 +687,11 @@ fn dispatch(command: Command, global: Global, limits: engine::Limits) -> Result<
             &run,
             &embedded,
             &paths,
-            filter.as_deref(),
+            &crate::script::testing::TestOptions {
+                filter: filter.as_deref(),
+                junit: junit.as_deref(),
+                jobs: *jobs,
+            },
         );
     }
     let env = Env::load(global.env.env_file.as_deref()).map_err(Failure::Usage)?;
@@ -670,11 +778,22 @@ fn run_command(
             let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
             docs::docs(&engine, &resolver, name.as_deref(), markdown.as_deref())
         }
-        Command::Definitions { dir, .. } => docs::definitions(&engine, &dir),
+        Command::Definitions { dir, .. } => {
+            docs::definitions(&engine, &dir)?;
+            let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
+            crate::script::library_definitions::write(&engine, &resolver, &dir)
+        }
         Command::Repl { .. } => {
             crate::repl::run(session, engine, || engine::build(session, limits))
         }
-        Command::Sim(_) | Command::Test { .. } | Command::Completions { .. } | Command::Man => {
+        Command::Sim(_)
+        | Command::Test { .. }
+        | Command::Completions { .. }
+        | Command::Man
+        | Command::Add { .. }
+        | Command::Install
+        | Command::Update { .. }
+        | Command::New { .. } => {
             unreachable!("handled in main and above")
         }
     }

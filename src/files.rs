@@ -260,6 +260,24 @@ fn entry(path: &str) -> Result<(&Path, &OsStr), String> {
     Ok((dir, name))
 }
 
+/// Replaces the file at `target` (a path qops itself chose: a manifest, a lock, a report)
+/// with `bytes`, atomically; a directory or symbolic link there is refused.
+pub fn write_file(target: &Path, bytes: &[u8]) -> Result<(), String> {
+    let shown = target.display().to_string();
+    match std::fs::symlink_metadata(target) {
+        Ok(meta) => require_regular(&shown, &meta)?,
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{shown}: {e}")),
+    }
+    // A bare file name has an empty parent, which cannot be opened to sync.
+    let target = if target.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+        Path::new(".").join(target)
+    } else {
+        target.to_path_buf()
+    };
+    write_atomically(&target, bytes).map_err(|e| format!("{shown}: {e}"))
+}
+
 /// Writes `bytes` to a fresh temp file beside `target` and renames it over `target`. The temp
 /// file is created exclusively (a link planted at its name is never followed) with mode 0600,
 /// and removed if anything fails before the rename.

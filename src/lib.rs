@@ -15,6 +15,7 @@ mod journal;
 mod memory;
 mod output;
 pub mod policy;
+mod project;
 mod qseow;
 mod regions;
 mod repl;

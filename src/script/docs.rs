@@ -190,7 +190,8 @@ fn strip_comments<'a>(lines: impl Iterator<Item = &'a str>) -> String {
 pub fn script_functions(ast: &AST, namespace: Option<&str>) -> Vec<FnDoc> {
     let mut out: Vec<FnDoc> = ast
         .iter_functions()
-        .filter(|f| f.access != FnAccess::Private)
+        // Closures are compiled into `anon$...` functions: not callable by name.
+        .filter(|f| f.access != FnAccess::Private && !f.name.starts_with("anon$"))
         .map(|f| FnDoc {
             namespace: namespace.map(str::to_string),
             name: f.name.to_string(),

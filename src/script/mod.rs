@@ -5,6 +5,8 @@ pub mod convert;
 pub mod docs;
 pub mod engine;
 pub mod files;
+pub mod junit;
+pub mod library_definitions;
 pub mod modules;
 pub mod progress;
 pub mod redact;

@@ -1,6 +1,9 @@
 //! Where `import "name"` looks, in order: the importing script's directory, `./qops_modules/`,
-//! each directory of `QOPS_PATH`, then the stdlib bundled in the binary (so
-//! `import "qlik/tenant"` works with no files on disk). Cycles are reported, not looped.
+//! the project's `qops_modules/` (beside the nearest `qops.toml` above, when that is not the
+//! working directory), each directory of `QOPS_PATH`, then the stdlib bundled in the binary (so
+//! `import "qlik/tenant"` works with no files on disk). In each directory, `import "NAME"` also
+//! finds a library's main module `NAME/NAME.rhai` (how `qops add` installs one). Cycles are
+//! reported, not looped.
 
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 use std::cell::RefCell;
@@ -30,7 +33,13 @@ thread_local! {
 
 impl Resolver {
     pub fn new(qops_path: Option<&str>) -> Resolver {
-        let mut search = vec![PathBuf::from("qops_modules")];
+        let mut search = vec![PathBuf::from(crate::project::MODULES)];
+        if let Some(project) = crate::project::Project::find() {
+            let here = std::env::current_dir().and_then(|d| d.canonicalize()).ok();
+            if here.as_deref() != Some(project.root.as_path()) {
+                search.push(project.modules_dir());
+            }
+        }
         if let Some(list) = qops_path {
             search.extend(std::env::split_paths(list).filter(|p| !p.as_os_str().is_empty()));
         }
@@ -38,6 +47,11 @@ impl Resolver {
             search,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The directories searched after the script's own, in order, that exist.
+    pub fn library_dirs(&self) -> Vec<PathBuf> {
+        self.search.iter().filter(|d| d.is_dir()).cloned().collect()
     }
 
     /// Where `path` is found, and its text: a file, or a bundled module (`stdlib:` + name). A
@@ -61,9 +75,14 @@ impl Resolver {
             _ => Some(PathBuf::from(".")),
         };
         let dirs = script_dir.into_iter().chain(self.search.iter().cloned());
+        let bare = path.trim_end_matches(".rhai");
+        let main_module =
+            (!bare.contains(['/', '\\'])).then(|| PathBuf::from(bare).join(format!("{bare}.rhai")));
         for dir in dirs {
-            let candidate = dir.join(&file);
-            if candidate.exists() {
+            let found = std::iter::once(dir.join(&file))
+                .chain(main_module.iter().map(|m| dir.join(m)))
+                .find(|c| c.exists());
+            if let Some(candidate) = found {
                 let text = crate::files::read_text_file(&candidate)?;
                 let name = candidate
                     .canonicalize()
@@ -73,7 +92,6 @@ impl Resolver {
                 return Ok(Some((name, text)));
             }
         }
-        let bare = path.trim_end_matches(".rhai");
         Ok(STDLIB
             .iter()
             .find(|(name, _)| *name == bare)

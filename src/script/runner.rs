@@ -85,7 +85,8 @@ pub fn eval(engine: &Engine, source: &Source) -> Result<Option<String>, Failure>
         .map_err(|e| Failure::Runtime(format!("{}: the result: {e}", source.name)))
 }
 
-/// The `.rhai` files among `paths`, directories searched recursively, in a stable order.
+/// The `.rhai` files among `paths`, directories searched recursively (not into hidden ones or
+/// `qops_modules`), in a stable order.
 pub fn script_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
         let entries = std::fs::read_dir(dir)
@@ -97,6 +98,11 @@ pub fn script_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if hidden {
+                continue;
+            }
+            // Installed libraries are checked where they are imported and tested in their
+            // own repository, not again by every project that uses them.
+            if path.is_dir() && path.file_name() == Some(crate::project::MODULES.as_ref()) {
                 continue;
             }
             if path.is_dir() {

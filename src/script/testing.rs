@@ -1,10 +1,12 @@
 //! `qops test PATH...`: runs every `test_*` function of the `.rhai` files under the paths, each
 //! against its own embedded simulator (a fresh Session and engine), and reports like a test
 //! runner: one line per test, the error with its location for failures, then
-//! `N passed, N failed`.
+//! `N passed, N failed`; `--junit FILE` writes the same results as JUnit XML, `--jobs N` runs
+//! N files at once.
 
 use super::engine::{self, Limits};
 use super::files::FileRoots;
+use super::junit;
 use super::native::{fail, native};
 use super::runner::{script_files, Source};
 use super::{convert, report};
@@ -13,9 +15,11 @@ use crate::failure::Failure;
 use crate::session::{RunOptions, Session};
 use crate::sim::SimOptions;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope, AST};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
@@ -26,16 +30,27 @@ struct Case<'a> {
     name: String,
 }
 
-/// Runs the tests under `paths` whose name contains `filter`, each against a simulator started
-/// with `sim`; fails when any test fails. Each test sees a sealed environment
-/// ([`Env::for_tests`]) and files under `roots`.
+/// How `qops test` selects, runs and reports.
+pub struct TestOptions<'a> {
+    /// Only tests whose name contains this text.
+    pub filter: Option<&'a str>,
+    /// Where to write JUnit XML, too.
+    pub junit: Option<&'a Path>,
+    /// How many test files run at once.
+    pub jobs: usize,
+}
+
+/// Runs the tests under `paths` selected by `test`, each against a simulator started with
+/// `sim`; fails when any test fails. Each test sees a sealed environment ([`Env::for_tests`])
+/// and files under `roots`. Files run `test.jobs` at a time; their results print in file
+/// order whatever order they finish in.
 pub fn run(
     roots: &FileRoots,
     limits: &Limits,
     options: &RunOptions,
     sim: &SimOptions,
     paths: &[PathBuf],
-    filter: Option<&str>,
+    test: &TestOptions,
 ) -> Result<(), Failure> {
     let files = script_files(paths)?;
     let env = Env::for_tests();
@@ -47,14 +62,14 @@ pub fn run(
         let ast = source.compile(&compiler)?;
         sources.push((source, ast));
     }
-    let cases: Vec<Case> = sources
+    let per_file: Vec<Vec<Case>> = sources
         .iter()
-        .flat_map(|(source, ast)| {
+        .map(|(source, ast)| {
             let mut fns: Vec<_> = ast.iter_functions().collect();
             fns.sort_by_key(|f| f.name);
             fns.into_iter()
                 .filter(|f| f.name.starts_with("test_") && f.params.is_empty())
-                .filter(|f| filter.is_none_or(|p| f.name.contains(p)))
+                .filter(|f| test.filter.is_none_or(|p| f.name.contains(p)))
                 .map(|f| Case {
                     source,
                     ast,
@@ -65,35 +80,123 @@ pub fn run(
         .collect();
     crate::output::outln!(
         "running {} test(s) from {} file(s)",
-        cases.len(),
+        per_file.iter().map(Vec::len).sum::<usize>(),
         sources.len()
     );
+    let run_file = |cases: &Vec<Case>| -> Vec<Outcome> {
+        cases
+            .iter()
+            .map(|case| {
+                let started = Instant::now();
+                let result = run_case(&env, roots, limits, options, sim, case);
+                Outcome {
+                    name: case.name.clone(),
+                    elapsed: started.elapsed(),
+                    failure: result.err(),
+                }
+            })
+            .collect()
+    };
+    let mut suites = Vec::new();
     let (mut passed, mut failed) = (0, 0);
-    for case in &cases {
-        let started = Instant::now();
-        let outcome = run_case(&env, roots, limits, options, sim, case);
-        let ms = started.elapsed().as_millis();
-        let label = format!("{}::{}", case.source.name, case.name);
-        match outcome {
-            Ok(()) => {
-                passed += 1;
-                crate::output::outln!("test {label} ... ok ({ms} ms)");
-            }
-            Err(message) => {
-                failed += 1;
-                crate::output::outln!("test {label} ... FAILED ({ms} ms)");
-                for line in message.lines() {
-                    crate::output::outln!("    {line}");
+    let mut report = |index: usize, outcomes: Vec<Outcome>| {
+        let file = &sources[index].0.name;
+        for outcome in &outcomes {
+            let ms = outcome.elapsed.as_millis();
+            let label = format!("{file}::{}", outcome.name);
+            match &outcome.failure {
+                None => {
+                    passed += 1;
+                    crate::output::outln!("test {label} ... ok ({ms} ms)");
+                }
+                Some(message) => {
+                    failed += 1;
+                    crate::output::outln!("test {label} ... FAILED ({ms} ms)");
+                    for line in message.lines() {
+                        crate::output::outln!("    {line}");
+                    }
                 }
             }
         }
-    }
+        suites.push(junit::Suite {
+            file: file.clone(),
+            cases: outcomes
+                .into_iter()
+                .map(|o| junit::Case {
+                    name: o.name,
+                    seconds: o.elapsed.as_secs_f64(),
+                    failure: o.failure,
+                })
+                .collect(),
+        });
+    };
+    in_parallel(
+        test.jobs,
+        options.script_stack,
+        &per_file,
+        run_file,
+        &mut report,
+    )?;
     crate::output::outln!("{passed} passed, {failed} failed");
+    if let Some(path) = test.junit {
+        crate::files::write_file(path, junit::render(&suites).as_bytes())
+            .map_err(Failure::Runtime)?;
+    }
     if failed > 0 {
         Err(Failure::Runtime(format!("{failed} test(s) failed")))
     } else {
         Ok(())
     }
+}
+
+/// What one test did.
+struct Outcome {
+    name: String,
+    elapsed: Duration,
+    failure: Option<String>,
+}
+
+/// Runs `work` on each item, `jobs` at a time on threads with `stack` bytes of stack, and
+/// hands each result to `report` in item order as soon as it and those before it are done.
+fn in_parallel<T: Sync, R: Send>(
+    jobs: usize,
+    stack: usize,
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+    report: &mut dyn FnMut(usize, R),
+) -> Result<(), Failure> {
+    let next = AtomicUsize::new(0);
+    let (done, results) = mpsc::channel::<(usize, R)>();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            let done = done.clone();
+            let (next, work) = (&next, &work);
+            let mut builder = std::thread::Builder::new().name("test".into());
+            if stack > 0 {
+                builder = builder.stack_size(stack);
+            }
+            builder
+                .spawn_scoped(scope, move || loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = items.get(index) else { break };
+                    if done.send((index, work(item))).is_err() {
+                        break;
+                    }
+                })
+                .map_err(|e| Failure::Runtime(format!("cannot start a test thread: {e}")))?;
+        }
+        drop(done);
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (index, result) in results {
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(&due) {
+                report(due, result);
+                due += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// A fresh simulator, session and engine for one test; the file's top-level statements (its

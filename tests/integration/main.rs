@@ -21,6 +21,7 @@ mod safety;
 mod safety_files;
 mod safety_sandbox;
 mod simulator;
+mod teamlibs;
 mod tokens;
 mod transport;
 mod tutorial;
