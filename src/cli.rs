@@ -428,6 +428,9 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
     let mut session = Session::new(env);
     session.file_roots = roots;
     session.run = run;
+    if let Command::Run { file, .. } = &cli.command {
+        session.use_script_dir(file);
+    }
     if cli.global.sim {
         session
             .start_embedded_sim(embedded)

@@ -17,6 +17,7 @@ mod groups;
 mod handles;
 mod idps;
 mod licenses;
+mod locations;
 mod native;
 mod oauth_clients;
 mod parallel;
