@@ -15,6 +15,7 @@ mod multicloud;
 mod onboarding;
 mod paging;
 mod parallel;
+mod readme;
 mod repl;
 mod safety;
 mod safety_files;
