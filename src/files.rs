@@ -500,6 +500,30 @@ mod tests {
     }
 
     #[test]
+    fn the_scripts_directory_is_read_not_written() {
+        let (_, mut roots) = sandbox("read-root");
+        let (beside, _) = sandbox("read-root-script");
+        std::fs::write(beside.join("key.pem"), "k").unwrap();
+        roots.allow_reading(&beside);
+        assert_eq!(roots.read_text(&at(&beside, "key.pem")).unwrap(), "k");
+        let err = roots.write(&at(&beside, "out.json"), b"{}").unwrap_err();
+        assert!(err.contains("where files are read, not written"), "{err}");
+        assert!(roots.entry_path(&at(&beside, "journal.jsonl")).is_err());
+        assert!(!beside.join("out.json").exists());
+    }
+
+    #[test]
+    fn a_state_directory_not_made_yet_is_a_root_once_made() {
+        let (_, mut roots) = sandbox("state-root");
+        let (base, _) = sandbox("state-root-base");
+        let state = base.join("a/b");
+        roots.allow_state_dir(&state);
+        std::fs::create_dir_all(&state).unwrap();
+        roots.write(&at(&state, "inv.json"), b"{}").unwrap();
+        assert!(roots.write(&at(&base, "beside.json"), b"{}").is_err());
+    }
+
+    #[test]
     fn allow_paths_must_exist() {
         let missing = std::env::temp_dir().join("qops-no-such-dir-for-allow-path");
         let err = FileRoots::allowing(std::slice::from_ref(&missing)).unwrap_err();

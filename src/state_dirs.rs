@@ -244,7 +244,7 @@ mod tests {
             .0
             .insert(SIM_INSTANCE_VAR.into(), "../../etc".into());
         let hostile = StateDirs::sim_at("http://[::1]:9/x", &hostile.env());
-        assert!(hostile.roots()[0].ends_with("sim---1--9"));
+        assert!(hostile.roots()[0].ends_with("sim----1--9"));
     }
 
     #[cfg(unix)]
