@@ -324,6 +324,18 @@ fn script_dir_is_the_scripts_directory_read_only() {
     allowed.ok();
     assert!(script_home.join("out.json").exists());
 
+    // In `qops test`, the test file's directory; state files go with each test's simulator.
+    std::fs::write(
+        script_home.join("dir_test.rhai"),
+        format!(
+            "fn test_dir() {{ assert_eq(script_dir(), {home:?}); assert_eq(read_json(script_dir() + \"/data.json\").x, 42); assert(state_dir() != script_dir()); }}\n"
+        ),
+    )
+    .unwrap();
+    let tested = qops_in(&work, &["test", script_home.to_str().unwrap()], &[]);
+    tested.ok();
+    assert!(tested.stdout.contains("1 passed, 0 failed"), "{}", tested.stdout);
+
     // Without a script file: the working directory.
     let eval = qops_in(&work, &["eval", "script_dir()"], &[]);
     eval.ok();
