@@ -334,7 +334,11 @@ fn script_dir_is_the_scripts_directory_read_only() {
     .unwrap();
     let tested = qops_in(&work, &["test", script_home.to_str().unwrap()], &[]);
     tested.ok();
-    assert!(tested.stdout.contains("1 passed, 0 failed"), "{}", tested.stdout);
+    assert!(
+        tested.stdout.contains("1 passed, 0 failed"),
+        "{}",
+        tested.stdout
+    );
 
     // Without a script file: the working directory.
     let eval = qops_in(&work, &["eval", "script_dir()"], &[]);
