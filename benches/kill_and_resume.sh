@@ -36,7 +36,9 @@ for _ in $(seq "$kills"); do
 done
 "$bin" "${args[@]}" | tail -n 1
 echo "killed mid-run: $mid of $kills"
-curl -s "$url/_sim/state" | python3 -c "
+# Secret files go to the simulator's own directory (state_dir()/secrets), not the working directory.
+secrets=$("$bin" eval 'state_dir()' --sim-url "$url")/secrets
+curl -s "$url/_sim/state" | SECRETS="$secrets" python3 -c "
 import json, sys
 s = json.load(sys.stdin)
 t = [x for x in s['tenants'] if not x['source']]
@@ -45,8 +47,9 @@ ok = (len(t) == $n and len({x['name'] for x in t}) == $n
       and all(len(x['identityProviders']) == 1 and x['users'] == 6 and x['licenseAssignments'] == 6
               and x['groups'] == 1 and x['spaces']['count'] == 1 and x['spaceAssignments'] == 1
               and len(x['oauthClients']) == 1 for x in t))
-secrets = all(json.load(open(f\"{x['name']}-oauth-client.json\")).get('clientSecret') for x in t if os.path.exists(f\"{x['name']}-oauth-client.json\"))
-files = sum(os.path.exists(f\"{x['name']}-oauth-client.json\") for x in t)
+d = os.environ['SECRETS']
+secrets = all(json.load(open(f\"{d}/{x['name']}-oauth-client.json\")).get('clientSecret') for x in t if os.path.exists(f\"{d}/{x['name']}-oauth-client.json\"))
+files = sum(os.path.exists(f\"{d}/{x['name']}-oauth-client.json\") for x in t)
 print(f'secret files {files} of {len(t)}')
 ok = ok and secrets and files == $n
 print(f'tenants {len(t)}, names {len({x[\"name\"] for x in t})}:', 'exactly one clean run' if ok else 'NOT a clean run')

@@ -699,6 +699,9 @@ fn dispatch(command: Command, global: Global, limits: engine::Limits) -> Result<
     let mut session = Session::new(env);
     session.file_roots = roots;
     session.run = run;
+    if let Command::Run { file, .. } = &command {
+        session.use_script_dir(file);
+    }
     if global.target.sim {
         session
             .start_embedded_sim(embedded)

@@ -28,6 +28,20 @@ pub mod vars {
     pub const CLIENT_SECRET: &str = "QLIK_CLIENT_SECRET";
     pub const API_KEY: &str = "QLIK_API_KEY";
     pub const SIM: &str = "QOPS_SIM";
+    /// Published by `qops sim` (random per start): names the directory where runs against it keep
+    /// their state files ([`crate::state_dirs`]).
+    pub const SIM_INSTANCE: &str = "QOPS_SIM_INSTANCE";
+
+    /// The variables of region `code`'s own region-level OAuth client (`QLIK_CLIENT_ID_EU`,
+    /// `QLIK_CLIENT_SECRET_EU`): a region-level client serves one region, so `region(code)` uses
+    /// these when set, else `QLIK_CLIENT_ID` / `QLIK_CLIENT_SECRET`.
+    pub fn region_client(code: &str) -> (String, String) {
+        let code = code.to_ascii_uppercase();
+        (
+            format!("{CLIENT_ID}_{code}"),
+            format!("{CLIENT_SECRET}_{code}"),
+        )
+    }
     /// The tenant quota of an embedded simulator (`--sim-tenant-quota`).
     pub const SIM_TENANT_QUOTA: &str = "QOPS_SIM_TENANT_QUOTA";
     pub const PATH: &str = "QOPS_PATH";

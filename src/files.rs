@@ -144,19 +144,31 @@ fn kind_other_than_file(meta: &Metadata) -> Option<&'static str> {
     Some("a special file")
 }
 
-/// The directories scripts may read and write under.
-#[derive(Debug, Clone)]
-pub struct FileRoots(Vec<PathBuf>);
+/// The directories scripts may read and write under (`write`), and those they may only read
+/// from (`read`: the running script's own directory).
+#[derive(Debug, Clone, Default)]
+pub struct FileRoots {
+    write: Vec<PathBuf>,
+    read: Vec<PathBuf>,
+}
+
+/// What a path is checked for: reading admits the read-only roots too.
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    Read,
+    Write,
+}
 
 impl FileRoots {
     /// The working directory and `extra`. Fails closed: if any of them cannot be resolved, no
     /// file is allowed at all. The CLI calls [`FileRoots::allowing`] instead, which says why.
     pub fn new(extra: &[PathBuf]) -> FileRoots {
-        FileRoots::allowing(extra).unwrap_or(FileRoots(Vec::new()))
+        FileRoots::allowing(extra).unwrap_or_default()
     }
 
-    /// The working directory and the `--allow-path` directories `extra`, each of which must
-    /// exist and be a directory.
+    /// The working directory, the `--allow-path` directories `extra` (each of which must exist
+    /// and be a directory), and the user's secrets directory
+    /// ([`crate::state_dirs::user_secrets_dir`], which may not exist yet).
     pub fn allowing(extra: &[PathBuf]) -> Result<FileRoots, String> {
         let here = std::env::current_dir()
             .and_then(|d| d.canonicalize())
@@ -171,7 +183,29 @@ impl FileRoots {
             }
             roots.push(real);
         }
-        Ok(FileRoots(roots))
+        let mut roots = FileRoots {
+            write: roots,
+            read: Vec::new(),
+        };
+        if let Some(secrets) = crate::state_dirs::user_secrets_dir() {
+            roots.allow_state_dir(&secrets);
+        }
+        Ok(roots)
+    }
+
+    /// Lets scripts read and write under `dir`, a directory qops chose for state or secret files
+    /// ([`crate::state_dirs`]); it may not exist yet.
+    pub fn allow_state_dir(&mut self, dir: &Path) {
+        if let Some(real) = resolve_future(dir) {
+            self.write.push(real);
+        }
+    }
+
+    /// Lets scripts read (not write) files under `dir`: the running script's own directory.
+    pub fn allow_reading(&mut self, dir: &Path) {
+        if let Ok(real) = dir.canonicalize() {
+            self.read.push(real);
+        }
     }
 
     /// Reads a file a script names (see [`read_file`]).
@@ -192,12 +226,12 @@ impl FileRoots {
     }
 
     fn read_if_exists(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
-        read_existing(&self.confine(path)?, path, Links::Refuse)
+        read_existing(&self.confine(path, Access::Read)?, path, Links::Refuse)
     }
 
     /// Replaces the file at `path` with `bytes`, atomically, readable by its owner only.
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
-        let target = self.confined_entry(path)?;
+        let target = self.confined_entry(path, Access::Write)?;
         match std::fs::symlink_metadata(&target) {
             Ok(meta) => require_regular(path, &meta)?,
             Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -208,10 +242,10 @@ impl FileRoots {
 
     /// The real path of `path` (relative to the working directory, symlinks and `..` resolved)
     /// if it lies under a root. A file that does not exist yet is judged by its directory.
-    fn confine(&self, path: &str) -> Result<PathBuf, String> {
+    fn confine(&self, path: &str, access: Access) -> Result<PathBuf, String> {
         match Path::new(path).canonicalize() {
-            Ok(real) => self.inside(path, real),
-            Err(e) if e.kind() == ErrorKind::NotFound => self.confined_entry(path),
+            Ok(real) => self.inside(path, real, access),
+            Err(e) if e.kind() == ErrorKind::NotFound => self.confined_entry(path, access),
             Err(e) => Err(format!("{path}: {e}")),
         }
     }
@@ -219,27 +253,52 @@ impl FileRoots {
     /// Where a file a script names would be (its directory resolved and confined, its own name
     /// not followed), for files opened by other means (the journal).
     pub fn entry_path(&self, path: &str) -> Result<PathBuf, String> {
-        self.confined_entry(path)
+        self.confined_entry(path, Access::Write)
     }
 
     /// `path` as the real path of its directory (which must lie under a root) joined with its
     /// last component, which is not resolved: the entry itself, even if it is a link.
-    fn confined_entry(&self, path: &str) -> Result<PathBuf, String> {
+    fn confined_entry(&self, path: &str, access: Access) -> Result<PathBuf, String> {
         let (dir, name) = entry(path)?;
         let real_dir = dir
             .canonicalize()
             .map_err(|e| format!("{path}: directory {}: {e}", dir.display()))?;
-        let real_dir = self.inside(path, real_dir)?;
+        let real_dir = self.inside(path, real_dir, access)?;
         Ok(real_dir.join(name))
     }
 
-    fn inside(&self, path: &str, real: PathBuf) -> Result<PathBuf, String> {
-        if self.0.iter().any(|root| real.starts_with(root)) {
+    fn inside(&self, path: &str, real: PathBuf, access: Access) -> Result<PathBuf, String> {
+        let under = |roots: &[PathBuf]| roots.iter().any(|root| real.starts_with(root));
+        if under(&self.write) || (access == Access::Read && under(&self.read)) {
             Ok(real)
+        } else if under(&self.read) {
+            Err(format!(
+                "{path} is beside the script, where files are read, not written; write under the working directory, or allow it with --allow-path DIR"
+            ))
         } else {
             Err(format!(
                 "{path} is outside the working directory; allow it with --allow-path DIR"
             ))
+        }
+    }
+}
+
+/// The real path `dir` will have: its nearest existing ancestor resolved, the missing
+/// components appended (none of them can be a link yet). `None` for a path with `..` among
+/// the missing components.
+fn resolve_future(dir: &Path) -> Option<PathBuf> {
+    let mut missing = Vec::new();
+    let mut at = dir;
+    loop {
+        match at.canonicalize() {
+            Ok(mut real) => {
+                real.extend(missing.iter().rev());
+                return Some(real);
+            }
+            Err(_) => {
+                missing.push(at.file_name()?);
+                at = at.parent().filter(|p| !p.as_os_str().is_empty())?;
+            }
         }
     }
 }
@@ -309,7 +368,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         let real = dir.canonicalize().unwrap();
-        (real.clone(), FileRoots(vec![real]))
+        (
+            real.clone(),
+            FileRoots {
+                write: vec![real],
+                read: Vec::new(),
+            },
+        )
     }
 
     fn at(dir: &Path, name: &str) -> String {
@@ -328,15 +393,18 @@ mod tests {
     #[test]
     fn paths_outside_the_roots_are_refused() {
         let (dir, roots) = sandbox("roots");
-        assert!(roots.confine(&at(&dir, "new.json")).is_ok());
+        assert!(roots.confine(&at(&dir, "new.json"), Access::Write).is_ok());
         let escape = at(&dir, "../outside.json");
-        assert!(roots.confine(&escape).unwrap_err().contains("--allow-path"));
-        assert!(roots.confine("/etc/passwd").is_err());
+        assert!(roots
+            .confine(&escape, Access::Read)
+            .unwrap_err()
+            .contains("--allow-path"));
+        assert!(roots.confine("/etc/passwd", Access::Read).is_err());
         assert!(roots.read("/etc/passwd").is_err());
         std::fs::write(dir.join("ok.txt"), "fine").unwrap();
         assert_eq!(roots.read_text(&at(&dir, "sub/../ok.txt")).unwrap(), "fine");
         assert_eq!(
-            FileRoots(Vec::new())
+            FileRoots::default()
                 .read_text(&at(&dir, "ok.txt"))
                 .unwrap_err(),
             format!(
@@ -450,10 +518,34 @@ mod tests {
     }
 
     #[test]
+    fn the_scripts_directory_is_read_not_written() {
+        let (_, mut roots) = sandbox("read-root");
+        let (beside, _) = sandbox("read-root-script");
+        std::fs::write(beside.join("key.pem"), "k").unwrap();
+        roots.allow_reading(&beside);
+        assert_eq!(roots.read_text(&at(&beside, "key.pem")).unwrap(), "k");
+        let err = roots.write(&at(&beside, "out.json"), b"{}").unwrap_err();
+        assert!(err.contains("where files are read, not written"), "{err}");
+        assert!(roots.entry_path(&at(&beside, "journal.jsonl")).is_err());
+        assert!(!beside.join("out.json").exists());
+    }
+
+    #[test]
+    fn a_state_directory_not_made_yet_is_a_root_once_made() {
+        let (_, mut roots) = sandbox("state-root");
+        let (base, _) = sandbox("state-root-base");
+        let state = base.join("a/b");
+        roots.allow_state_dir(&state);
+        std::fs::create_dir_all(&state).unwrap();
+        roots.write(&at(&state, "inv.json"), b"{}").unwrap();
+        assert!(roots.write(&at(&base, "beside.json"), b"{}").is_err());
+    }
+
+    #[test]
     fn allow_paths_must_exist() {
         let missing = std::env::temp_dir().join("qops-no-such-dir-for-allow-path");
         let err = FileRoots::allowing(std::slice::from_ref(&missing)).unwrap_err();
         assert!(err.starts_with("--allow-path "), "{err}");
-        assert!(FileRoots::new(&[missing]).0.is_empty());
+        assert!(FileRoots::new(&[missing]).write.is_empty());
     }
 }

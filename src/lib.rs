@@ -23,6 +23,7 @@ mod script;
 mod secret;
 mod session;
 mod sim;
+mod state_dirs;
 mod wire;
 
 /// Every allocation is counted, so `--max-memory` can stop a script before the allocator fails.

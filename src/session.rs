@@ -10,6 +10,7 @@ use crate::config::{vars, Env};
 use crate::script::files::FileRoots;
 use crate::secret::Secret;
 use crate::sim::{self, RunningSim, SimOptions};
+use crate::state_dirs::StateDirs;
 use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,6 +31,10 @@ pub struct Session {
     cancel: Cancel,
     /// Run-wide settings from the global flags.
     pub run: RunOptions,
+    /// Where state and secret files go ([`crate::state_dirs`]).
+    pub state: StateDirs,
+    /// The directory of the script being run (`script_dir()`); `None`: the working directory.
+    pub script_dir: Option<std::path::PathBuf>,
 }
 
 /// Run-wide settings that mean the same for `run`, `eval`, `test` and the REPL.
@@ -137,7 +142,25 @@ impl Session {
             sim: Mutex::new(None),
             cancel: Cancel::default(),
             run: RunOptions::default(),
+            state: StateDirs::default(),
+            script_dir: None,
         }
+    }
+
+    /// The script at `file` is what runs: `script_dir()` answers its directory, and files there
+    /// may be read (not written) by path. Call before the engine is built.
+    pub fn use_script_dir(&mut self, file: &std::path::Path) {
+        let dir = crate::state_dirs::script_dir_of(file);
+        self.file_roots.allow_reading(&dir);
+        self.script_dir = Some(dir);
+    }
+
+    /// State and secret files go to `state` from now on, and scripts may use its directory.
+    fn use_state_dirs(&mut self, state: StateDirs) {
+        for dir in state.roots() {
+            self.file_roots.allow_state_dir(&dir);
+        }
+        self.state = state;
     }
 
     /// Sends simulator hosts to a `qops sim` already running at `url` (`--sim-url`, `QOPS_SIM`).
@@ -147,6 +170,7 @@ impl Session {
             domain: sim::DOMAIN.to_string(),
             addr,
         });
+        self.use_state_dirs(StateDirs::sim_at(url, &self.env));
         Ok(())
     }
 
@@ -162,6 +186,7 @@ impl Session {
         self.env.overlay(running.env.clone());
         tracing::info!("embedded simulator at {}", running.url);
         *self.sim.lock().unwrap_or_else(|p| p.into_inner()) = Some(running);
+        self.use_state_dirs(StateDirs::embedded_sim()?);
         Ok(())
     }
 
@@ -294,6 +319,21 @@ impl Session {
                 vars::CLIENT_SECRET,
                 vars::API_KEY
             ))),
+        }
+    }
+
+    /// The credentials `region(code)` uses: region `code`'s own client when
+    /// `QLIK_CLIENT_ID_<CODE>` and `QLIK_CLIENT_SECRET_<CODE>` are set, else
+    /// [`default_credentials`](Self::default_credentials).
+    pub fn region_credentials(&self, code: &str) -> cloud::Result<Credentials> {
+        let (id_var, secret_var) = vars::region_client(code);
+        let get = |name: &str| self.env.get(name).filter(|v| !v.is_empty());
+        match (get(&id_var), get(&secret_var)) {
+            (Some(id), Some(secret)) => Ok(Credentials::client(id, secret)),
+            (Some(_), None) => Err(cloud::Error::Usage(format!(
+                "{id_var} is set but {secret_var} is not"
+            ))),
+            _ => self.default_credentials(),
         }
     }
 

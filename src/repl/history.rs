@@ -25,6 +25,11 @@ pub fn known_secrets(session: &Session, scope: &Scope) -> Vec<String> {
         .iter()
         .filter_map(|v| session.env.get(v))
         .collect();
+    found.extend(
+        crate::regions::REGIONS
+            .iter()
+            .filter_map(|r| session.env.get(&vars::region_client(r.code).1)),
+    );
     for (_, _, value) in scope.iter_raw() {
         secrets_in(value, 4, &mut found);
     }

@@ -101,6 +101,7 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     ));
     super::handles::register(&mut engine, session);
     super::files::register(&mut engine, session);
+    super::locations::register(&mut engine, session);
     super::util::register(&mut engine, session);
     super::parallel::register(&mut engine, session);
     super::progress::register(&mut engine, session);

@@ -185,11 +185,13 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         ["code: &str", "Region"],
         &format!(
             "The registration service of a region ({}), for creating, deactivating and
-        reactivating tenants. Uses the region-level OAuth client from the environment.",
+        reactivating tenants. Uses the region's own region-level OAuth client from the
+        environment (`QLIK_CLIENT_ID_EU` / `QLIK_CLIENT_SECRET_EU` for `eu`), else QLIK_CLIENT_ID /
+        QLIK_CLIENT_SECRET.",
             regions::codes()
         ),
         move |code: &str| -> Fallible<RegionHandle> {
-            let creds = lift(s.default_credentials())?;
+            let creds = lift(s.region_credentials(code))?;
             region(&s, code, creds)
         }
     );

@@ -19,6 +19,7 @@ mod groups;
 mod handles;
 mod idps;
 mod licenses;
+mod locations;
 mod native;
 mod oauth_clients;
 mod parallel;

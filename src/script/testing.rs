@@ -212,6 +212,10 @@ fn run_case(
     let mut session = Session::new(env.clone());
     session.file_roots = roots.clone();
     session.run = options.clone();
+    let file = std::path::Path::new(&case.source.name);
+    if file.is_file() {
+        session.use_script_dir(file);
+    }
     session.start_embedded_sim(sim.clone())?;
     let session = Arc::new(session);
     let mut engine = engine::build(&session, limits);

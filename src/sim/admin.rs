@@ -19,6 +19,16 @@ pub fn new_token() -> std::io::Result<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// This simulator's identity, random per start (16 hex digits): clients keep their state files
+/// for it apart from every other simulator's, one restarted on the same port included.
+pub fn instance_id() -> std::io::Result<String> {
+    let mut bytes = [0u8; 8];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| std::io::Error::other("no system randomness for the instance id"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Whether `req` may use `/_sim/*`: always without a token; with one, only when it presents it.
 pub fn authorize(req: &Req, token: Option<&str>) -> Result<(), ApiError> {
     let Some(token) = token else {

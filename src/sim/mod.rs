@@ -164,7 +164,17 @@ pub async fn start(opts: SimOptions) -> std::io::Result<RunningSim> {
             env.insert("QLIK_CLIENT_SECRET".to_string(), c.client_secret.clone());
         }
     }
+    // Every region's own region-level client, so `region("eu")` works as written.
+    for c in &state.region_clients {
+        let (id, secret) = crate::config::vars::region_client(c.region.code);
+        env.insert(id, c.client_id.clone());
+        env.insert(secret, c.client_secret.clone());
+    }
     env.insert("QOPS_SIM".to_string(), url.clone());
+    env.insert(
+        crate::config::vars::SIM_INSTANCE.to_string(),
+        admin::instance_id()?,
+    );
     env.insert("QLIK_QSEOW".to_string(), qseow::HOST.to_string());
     let faults = faults::Faults::from_options(&opts);
     let admin_token = if opts.public {

@@ -16,6 +16,7 @@ mod multicloud;
 mod onboarding;
 mod paging;
 mod parallel;
+mod readme;
 mod repl;
 mod safety;
 mod safety_files;

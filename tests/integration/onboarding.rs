@@ -21,11 +21,19 @@ fn onboarding_twice_changes_nothing_the_second_time() {
     assert!(
         first
             .stdout
-            .contains("secret saved to globex-oauth-client.json"),
+            .contains("/secrets/globex-oauth-client.json (owner-only)"),
         "{}",
         first.stdout
     );
-    let saved = std::fs::read_to_string(work.join("globex-oauth-client.json")).unwrap();
+    // State and secrets in the simulator's own directory, none in the working directory.
+    let state_dir = sim.state_dir();
+    assert_eq!(
+        std::fs::read_dir(work).unwrap().count(),
+        1,
+        "only the marker file"
+    );
+    let saved =
+        std::fs::read_to_string(state_dir.join("secrets/globex-oauth-client.json")).unwrap();
     let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
     assert!(!first
         .stdout
@@ -38,9 +46,10 @@ fn onboarding_twice_changes_nothing_the_second_time() {
     assert!(unchanged >= 12, "{last}");
 
     // Exactly one of everything in the simulator.
-    let inventory: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.join("qops-inventory.json")).unwrap())
-            .unwrap();
+    let inventory: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(state_dir.join("qops-inventory.json")).unwrap(),
+    )
+    .unwrap();
     let host = inventory["customers"]["globex"]["hostname"]
         .as_str()
         .unwrap()

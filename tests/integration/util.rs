@@ -91,6 +91,14 @@ impl Sim {
         Run::from(cmd.output().expect("run qops"))
     }
 
+    /// Where runs against this simulator keep their state files (`state_dir()`); secret files
+    /// are in its `secrets/`.
+    pub fn state_dir(&self) -> PathBuf {
+        let run = self.qops(&["eval", "state_dir()"]);
+        run.ok();
+        PathBuf::from(run.stdout.trim().trim_matches('"'))
+    }
+
     pub fn tenant_host(&self) -> &str {
         &self.env["QLIK_TENANT"]
     }
@@ -149,6 +157,17 @@ impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The state files runs kept for this simulator (`<temp>/qops-<uid>/sim-<instance>`).
+        if let (Some(instance), Ok(entries)) = (
+            self.env.get("QOPS_SIM_INSTANCE"),
+            std::fs::read_dir(std::env::temp_dir()),
+        ) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with("qops-") {
+                    let _ = std::fs::remove_dir_all(entry.path().join(format!("sim-{instance}")));
+                }
+            }
+        }
     }
 }
 
