@@ -69,9 +69,12 @@ struct Global {
     /// Read from the services but change nothing: print the plan of every change instead
     #[arg(long, global = true)]
     dry_run: bool,
-    /// How results and plans print
-    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
-    output: Output,
+    /// Print the result of `eval`, or of a `run` whose script ends in a value, as json (one
+    /// line), table or csv; script `print`s then go to stderr. Dry-run plans print as JSON with
+    /// `json`, as text otherwise [default: eval shows maps and arrays as indented JSON, run
+    /// prints no result]
+    #[arg(long, global = true, value_enum)]
+    output: Option<Output>,
     /// How many items `parallel` works on at once, unless a call says otherwise [default: 16]
     #[arg(long, global = true, value_name = "N", value_parser = concurrency)]
     concurrency: Option<usize>,
@@ -96,12 +99,7 @@ struct Global {
     max_depth: usize,
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-enum Output {
-    Table,
-    Json,
-    Csv,
-}
+use crate::script::results::Format as Output;
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -461,24 +459,28 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
     }
     let session = Arc::new(session);
     let engine = engine::build(&session, &limits);
-    let result = run_command(cli.command, &session, engine, &limits);
+    let result = run_command(cli.command, &session, engine, &limits, cli.global.output);
     print_plan(&session, cli.global.output);
     result
 }
 
 /// Under `--dry-run`, the plan of every change the run would have made.
-fn print_plan(session: &Session, output: Output) {
+fn print_plan(session: &Session, output: Option<Output>) {
     if let Some(plan) = session.built_client().and_then(|c| c.plan()) {
-        crate::output::outln!("{}", plan.render(output == Output::Json));
+        crate::output::outln!("{}", plan.render(output == Some(Output::Json)));
     }
 }
 
 fn run_command(
     command: Command,
     session: &Arc<Session>,
-    engine: rhai::Engine,
+    mut engine: rhai::Engine,
     limits: &engine::Limits,
+    output: Option<Output>,
 ) -> Result<(), Failure> {
+    if output.is_some() && matches!(command, Command::Run { .. } | Command::Eval { .. }) {
+        crate::script::results::prints_to_stderr(&mut engine);
+    }
     match command {
         Command::Run { file, args } => {
             let source = runner::Source::read(&file)?;
@@ -487,11 +489,19 @@ fn run_command(
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
             session.interrupt_on_ctrl_c(true);
-            interrupted_as_130(session, runner::run(&engine, &source, args))
+            let value = interrupted_as_130(session, runner::run(&engine, &source, args))?;
+            match output {
+                Some(format) => crate::script::results::print(&source.name, &value, format),
+                None => Ok(()),
+            }
         }
         Command::Eval { expr } => {
             session.interrupt_on_ctrl_c(true);
             let source = runner::Source::inline("<eval>", &expr);
+            if let Some(format) = output {
+                let value = interrupted_as_130(session, runner::eval_value(&engine, &source))?;
+                return crate::script::results::print(&source.name, &value, format);
+            }
             if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
                 crate::output::outln!("{text}");
             }

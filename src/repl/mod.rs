@@ -6,7 +6,7 @@
 mod catalog;
 mod helper;
 mod history;
-mod show;
+pub(crate) mod show;
 
 use crate::failure::Failure;
 use crate::script::{report, runner};

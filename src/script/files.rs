@@ -76,7 +76,7 @@ fn write_file(s: &Session, path: &str, bytes: &[u8]) -> Fallible<()> {
 }
 
 /// Maps as CSV: `columns`, or every key in the order first seen; nested values as JSON.
-fn csv_bytes(rows: &Array, columns: Option<Vec<String>>) -> Fallible<Vec<u8>> {
+pub(crate) fn csv_bytes(rows: &Array, columns: Option<Vec<String>>) -> Fallible<Vec<u8>> {
     let mut maps = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         match row.read_lock::<Map>() {

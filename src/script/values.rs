@@ -53,7 +53,12 @@ fn json_text<T: Clone + Default + Send + Sync + 'static>(
 
 /// `value` as JSON: what `to_json` gives for data, display text for anything else; `None`
 /// when arrays and maps nest deeper than `max`.
-fn printable_json(ctx: &NativeCallContext, value: &Dynamic, level: usize, max: usize) -> Option<Value> {
+fn printable_json(
+    ctx: &NativeCallContext,
+    value: &Dynamic,
+    level: usize,
+    max: usize,
+) -> Option<Value> {
     if let Some(items) = value.read_lock::<Array>() {
         if level > max {
             return None;
@@ -122,11 +127,7 @@ fn register_for<T: Clone + Default + Send + Sync + 'static>(
         &format!("Prints the {noun} as one line of JSON (as `to_json()` does; handles as their names); an error when it nests deeper than the depth limit (`--max-depth`)."),
         |ctx: NativeCallContext, x: &mut T| json_text(&ctx, x)
     );
-    for (name, strict) in [
-        ("debug", true),
-        ("to_string", false),
-        ("to_debug", false),
-    ] {
+    for (name, strict) in [("debug", true), ("to_string", false), ("to_debug", false)] {
         let doc = if strict {
             format!("The {noun} as text; an error when it nests deeper than the depth limit (`--max-depth`).")
         } else {
