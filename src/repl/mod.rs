@@ -269,7 +269,18 @@ impl Repl<'_> {
         let catalog = self.catalog();
         let found = catalog.lookup(name);
         if found.is_empty() {
-            return eprintln!("no function named {name}; :help lists them");
+            // A library function not imported yet: where it is, and how to import it.
+            let qops_path = self.session.env.get(crate::config::vars::PATH);
+            let resolver = crate::script::modules::Resolver::new(qops_path.as_deref());
+            let in_libraries =
+                crate::script::docs::library_functions_named(&self.engine, &resolver, name);
+            if in_libraries.is_empty() {
+                return eprintln!("no function named {name}; :help lists them");
+            }
+            return print!(
+                "{}",
+                crate::script::docs::library_functions_text(&in_libraries)
+            );
         }
         for f in found {
             println!("{}", f.signature());

@@ -23,11 +23,11 @@ const PREFERRED: &[&str] = &[
     "name",
     "clientName",
     "email",
+    "status",
+    "roles",
     "subject",
     "id",
     "clientId",
-    "status",
-    "roles",
     "type",
     "kind",
     "action",
@@ -260,13 +260,13 @@ mod tests {
         ]);
         let text = render_json(&rows, Mode::Table, 100);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "name   id  status    roles");
-        assert_eq!(lines[2], "Alice  1   active    x");
-        assert_eq!(lines[3], "Bob    2   disabled");
+        assert_eq!(lines[0], "name   status    roles  id");
+        assert_eq!(lines[2], "Alice  active    x      1");
+        assert_eq!(lines[3], "Bob    disabled         2");
         assert!(text.ends_with("(2 rows)"), "{text}");
         let narrow = render_json(&rows, Mode::Table, 20);
         assert!(
-            narrow.ends_with("(2 rows, 3 of 4 fields; :json shows all)"),
+            narrow.ends_with("(2 rows, 2 of 4 fields; :json shows all)"),
             "{narrow}"
         );
         assert!(render_json(&rows, Mode::Json, 100).starts_with("[\n  {"));
@@ -285,7 +285,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0].split_whitespace().collect::<Vec<_>>(),
-            ["name", "id", "roles", "assignedRoles", "links"]
+            ["name", "roles", "id", "assignedRoles", "links"]
         );
         let cells: Vec<&str> = lines[2]
             .split("  ")
@@ -296,8 +296,8 @@ mod tests {
             cells,
             [
                 "Alice Admin",
-                "8c5b",
                 "TenantAdmin, AnalyticsAdmin",
+                "8c5b",
                 "TenantAdmin",
                 "self={href=http://x/users/8c5b}"
             ],

@@ -40,6 +40,12 @@ impl Resolver {
         }
     }
 
+    /// The directories searched after the importing script's own: `./qops_modules` and the
+    /// `QOPS_PATH` directories, in order.
+    pub fn search_dirs(&self) -> &[PathBuf] {
+        &self.search
+    }
+
     /// Where `path` is found, and its text: a file, or a bundled module (`stdlib:` + name). A
     /// file that exists but cannot be read as a script (a FIFO, too large) is an error, not
     /// skipped.
