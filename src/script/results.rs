@@ -161,8 +161,8 @@ mod tests {
 
     #[test]
     fn table_shows_every_row_and_maps_as_key_value() {
-        let many = format!("let r = []; for i in 0..40 {{ r.push(#{{name: `n${{i}}`}}) }} r");
-        let text = shown(&many, Format::Table);
+        let many = "let r = []; for i in 0..40 { r.push(#{name: `n${i}`}) } r";
+        let text = shown(many, Format::Table);
         assert!(
             text.contains("n39") && text.ends_with("(40 rows)"),
             "{text}"
