@@ -13,6 +13,7 @@ mod libraries;
 mod limits;
 mod multicloud;
 mod onboarding;
+mod output;
 mod paging;
 mod parallel;
 mod repl;
