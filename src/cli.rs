@@ -491,7 +491,9 @@ fn run_command(
             session.interrupt_on_ctrl_c(true);
             let value = interrupted_as_130(session, runner::run(&engine, &source, args))?;
             match output {
-                Some(format) => crate::script::results::print(&source.name, &value, format),
+                Some(format) => {
+                    crate::script::results::print(&engine, &source.name, &value, format)
+                }
                 None => Ok(()),
             }
         }
@@ -500,7 +502,7 @@ fn run_command(
             let source = runner::Source::inline("<eval>", &expr);
             if let Some(format) = output {
                 let value = interrupted_as_130(session, runner::eval_value(&engine, &source))?;
-                return crate::script::results::print(&source.name, &value, format);
+                return crate::script::results::print(&engine, &source.name, &value, format);
             }
             if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
                 crate::output::outln!("{text}");

@@ -28,21 +28,28 @@ pub fn prints_to_stderr(engine: &mut Engine) {
     engine.on_print(|text| super::progress::around_output(|| eprintln!("{text}")));
 }
 
-/// The text of `value` in `format` (without a final newline), or `None` for `()`.
-pub fn render(value: &Dynamic, format: Format) -> Result<Option<String>, String> {
+/// The text of `value` in `format` (without a final newline), or `None` for `()`. Handles and
+/// other values JSON has no form for show as their display text (`to_string`).
+pub fn render(engine: &Engine, value: &Dynamic, format: Format) -> Result<Option<String>, String> {
     if value.is_unit() {
         return Ok(None);
     }
-    match format {
-        Format::Json => json(value).map(|j| Some(j.to_string())),
-        Format::Table => Ok(Some(table(value)?)),
-        Format::Csv => csv(value).map(Some),
-    }
+    let data = super::values::printable_json(value, &mut |leaf| display(engine, leaf))?;
+    Ok(Some(match format {
+        Format::Json => data.to_string(),
+        Format::Table => table(data),
+        Format::Csv => csv(data)?,
+    }))
 }
 
 /// Prints the result of `name` (a script, `<eval>`) to standard output.
-pub fn print(name: &str, value: &Dynamic, format: Format) -> Result<(), crate::failure::Failure> {
-    let text = render(value, format)
+pub fn print(
+    engine: &Engine,
+    name: &str,
+    value: &Dynamic,
+    format: Format,
+) -> Result<(), crate::failure::Failure> {
+    let text = render(engine, value, format)
         .map_err(|e| crate::failure::Failure::Runtime(format!("{name}: the result: {e}")))?;
     if let Some(text) = text {
         crate::output::outln!("{text}");
@@ -50,13 +57,13 @@ pub fn print(name: &str, value: &Dynamic, format: Format) -> Result<(), crate::f
     Ok(())
 }
 
-/// Data as `to_json()` gives it; a handle or other value JSON has no form for, as its text.
-fn json(value: &Dynamic) -> Result<Value, String> {
-    match convert::to_json(value) {
-        Ok(json) => Ok(json),
-        Err(_) if !(value.is_map() || value.is_array()) => Ok(Value::String(convert::text(value))),
-        Err(e) => Err(message(*e)),
-    }
+/// A value as the script's `to_string` shows it (`tenant acme…` for a handle).
+fn display(engine: &Engine, value: &Dynamic) -> String {
+    let mut scope = rhai::Scope::new();
+    scope.push_dynamic("value", value.clone());
+    engine
+        .eval_with_scope::<String>(&mut scope, "value.to_string()")
+        .unwrap_or_else(|_| engine.map_type_name(value.type_name()).to_string())
 }
 
 /// The text of a conversion's error.
@@ -80,35 +87,30 @@ fn width() -> usize {
         .unwrap_or(100)
 }
 
-fn table(value: &Dynamic) -> Result<String, String> {
-    if value.is_string() {
-        return Ok(value.to_string());
-    }
-    let Some(json) = convert::json_for_display(value)? else {
-        return Ok(convert::text(value));
-    };
-    let rows: Vec<Value> = match json {
+fn table(data: Value) -> String {
+    let rows: Vec<Value> = match data {
+        Value::String(s) => return s,
+        Value::Number(_) | Value::Bool(_) | Value::Null => return data.to_string(),
         Value::Array(rows) if !rows.is_empty() && rows.iter().all(Value::is_object) => rows,
         Value::Object(map) if !map.is_empty() => map
             .into_iter()
             .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
             .collect(),
-        other => return Ok(show::render_json(&other, show::Mode::Json, width())),
+        other => return show::render_json(&other, show::Mode::Json, width()),
     };
-    Ok(show::table(&rows, width(), usize::MAX))
+    show::table(&rows, width(), usize::MAX)
 }
 
-fn csv(value: &Dynamic) -> Result<String, String> {
-    let one = |v: &Dynamic| -> Dynamic {
-        if v.is_map() {
-            v.clone()
-        } else {
-            Dynamic::from_map(Map::from([("value".into(), v.clone())]))
+fn csv(data: Value) -> Result<String, String> {
+    let one = |v: Value| -> Dynamic {
+        match v {
+            Value::Object(_) => convert::to_dynamic(v),
+            other => Dynamic::from_map(Map::from([("value".into(), convert::to_dynamic(other))])),
         }
     };
-    let rows: Array = match value.read_lock::<Array>() {
-        Some(items) => items.iter().map(one).collect(),
-        None => vec![one(value)],
+    let rows: Array = match data {
+        Value::Array(items) => items.into_iter().map(one).collect(),
+        other => vec![one(other)],
     };
     let bytes = super::files::csv_bytes(&rows, None).map_err(|e| message(*e))?;
     let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
@@ -119,14 +121,16 @@ fn csv(value: &Dynamic) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    fn eval(script: &str) -> Dynamic {
+    fn engine() -> Engine {
         let mut engine = Engine::new();
         super::super::values::register(&mut engine);
-        engine.eval(script).unwrap()
+        engine
     }
 
     fn shown(script: &str, format: Format) -> String {
-        render(&eval(script), format).unwrap().unwrap_or_default()
+        let engine = engine();
+        let value: Dynamic = engine.eval(script).unwrap();
+        render(&engine, &value, format).unwrap().unwrap_or_default()
     }
 
     const ROWS: &str = r#"[#{name: "a, \"b\"", roles: ["x", "y"]}, #{name: "c\nd", id: 2}]"#;
@@ -139,7 +143,13 @@ mod tests {
         assert_eq!(back[0]["name"], "a, \"b\"");
         assert_eq!(back[1]["name"], "c\nd");
         assert_eq!(shown(r#""plain""#, Format::Json), r#""plain""#);
-        assert_eq!(render(&Dynamic::UNIT, Format::Json).unwrap(), None);
+        assert_eq!(
+            render(&engine(), &Dynamic::UNIT, Format::Json).unwrap(),
+            None
+        );
+        // What JSON has no form for shows as its text.
+        assert_eq!(shown(r#"[Fn("len")]"#, Format::Json), r#"["Fn(len)"]"#);
+        assert_eq!(shown("42", Format::Table), "42");
     }
 
     #[test]

@@ -44,20 +44,34 @@ fn json_text<T: Clone + Default + Send + Sync + 'static>(
     ctx: &NativeCallContext,
     x: &mut T,
 ) -> Fallible<String> {
-    let max = super::convert::max_depth();
-    match with_value(x, |v| printable_json(ctx, v, 1, max)) {
-        Some(json) => Ok(json.to_string()),
-        None => fail(too_deep(max)),
-    }
+    let json = with_value(x, |v| {
+        printable_json(v, &mut |leaf| {
+            let mut arg = leaf.clone();
+            match ctx.call_native_fn_raw(rhai::FUNC_TO_STRING, true, &mut [&mut arg]) {
+                Ok(text) if text.is_string() => text.to_string(),
+                _ => ctx.engine().map_type_name(leaf.type_name()).to_string(),
+            }
+        })
+    });
+    json.map(|j| j.to_string()).or_else(fail)
 }
 
-/// `value` as JSON: what `to_json` gives for data, display text for anything else; `None`
-/// when arrays and maps nest deeper than `max`.
-fn printable_json(
-    ctx: &NativeCallContext,
+/// `value` as JSON: what `to_json` gives for data; anything JSON has no form for (handles,
+/// function pointers) as the string `display` makes of it. An error when arrays and maps nest
+/// deeper than the depth limit.
+pub fn printable_json(
+    value: &Dynamic,
+    display: &mut dyn FnMut(&Dynamic) -> String,
+) -> Result<Value, String> {
+    let max = super::convert::max_depth();
+    walk(value, 1, max, display).ok_or_else(|| too_deep(max))
+}
+
+fn walk(
     value: &Dynamic,
     level: usize,
     max: usize,
+    display: &mut dyn FnMut(&Dynamic) -> String,
 ) -> Option<Value> {
     if let Some(items) = value.read_lock::<Array>() {
         if level > max {
@@ -65,7 +79,7 @@ fn printable_json(
         }
         return items
             .iter()
-            .map(|v| printable_json(ctx, v, level + 1, max))
+            .map(|v| walk(v, level + 1, max, display))
             .collect::<Option<Vec<_>>>()
             .map(Value::Array);
     }
@@ -75,7 +89,7 @@ fn printable_json(
         }
         return map
             .iter()
-            .map(|(k, v)| Some((k.to_string(), printable_json(ctx, v, level + 1, max)?)))
+            .map(|(k, v)| Some((k.to_string(), walk(v, level + 1, max, display)?)))
             .collect::<Option<serde_json::Map<_, _>>>()
             .map(Value::Object);
     }
@@ -90,13 +104,7 @@ fn printable_json(
             return Some(json);
         }
     }
-    let mut arg = value.clone();
-    Some(Value::String(
-        match ctx.call_native_fn_raw(rhai::FUNC_TO_STRING, true, &mut [&mut arg]) {
-            Ok(text) if text.is_string() => text.to_string(),
-            _ => ctx.engine().map_type_name(value.type_name()).to_string(),
-        },
-    ))
+    Some(Value::String(display(value)))
 }
 
 fn same<T: Clone + Default + Send + Sync + 'static>(
