@@ -282,6 +282,13 @@ impl Repl<'_> {
                 crate::script::docs::library_functions_text(&in_libraries)
             );
         }
+        // Rhai's built-ins: the signatures, then their one line (Rhai's own docs run to pages).
+        if let Some(line) = crate::script::builtins::description(name) {
+            for f in found {
+                println!("{}", f.signature());
+            }
+            return println!("    {line}");
+        }
         for f in found {
             println!("{}", f.signature());
             for line in f.doc.lines() {
