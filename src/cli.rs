@@ -4,6 +4,7 @@ use crate::config::{vars, Env};
 use crate::failure::Failure;
 use crate::script::files::FileRoots;
 use crate::script::modules::Resolver;
+use crate::script::results::Format as Output;
 use crate::script::{docs, engine, runner};
 use crate::session::{RunOptions, Session};
 use crate::sim::{FaultKind, SimOptions};
@@ -98,8 +99,6 @@ struct Global {
           default_value_t = engine::Limits::default().max_depth)]
     max_depth: usize,
 }
-
-use crate::script::results::Format as Output;
 
 #[derive(Subcommand, Debug)]
 enum Command {
