@@ -4,6 +4,7 @@ use crate::config::{vars, Env};
 use crate::failure::Failure;
 use crate::script::files::FileRoots;
 use crate::script::modules::Resolver;
+use crate::script::results::Format as Output;
 use crate::script::{docs, engine, runner};
 use crate::session::{RunOptions, Session};
 use crate::sim::{FaultKind, SimOptions};
@@ -150,7 +151,10 @@ struct Parallelism {
 /// How results and plans print.
 #[derive(Args, Debug, Clone, Default)]
 struct Format {
-    /// How results and plans print [default: table]
+    /// Print the result of `eval`, or of a `run` whose script ends in a value, as json (one
+    /// line), table or csv; script `print`s then go to stderr. Dry-run plans print as JSON with
+    /// `json`, as text otherwise [default: eval shows maps and arrays as indented JSON, run
+    /// prints no result]
     #[arg(long, value_enum)]
     output: Option<Output>,
 }
@@ -167,13 +171,6 @@ struct Global {
     parallelism: Parallelism,
     format: Format,
     libraries: Libraries,
-}
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-enum Output {
-    Table,
-    Json,
-    Csv,
 }
 
 /// The flags of the commands that run scripts against a service (run, eval, repl).
@@ -735,7 +732,7 @@ fn dispatch(command: Command, global: Global, limits: engine::Limits) -> Result<
     }
     let session = Arc::new(session);
     let engine = engine::build(&session, &limits);
-    let result = run_command(command, &session, engine, &limits);
+    let result = run_command(command, &session, engine, &limits, global.format.output);
     print_plan(&session, global.format.output);
     result
 }
@@ -750,9 +747,13 @@ fn print_plan(session: &Session, output: Option<Output>) {
 fn run_command(
     command: Command,
     session: &Arc<Session>,
-    engine: rhai::Engine,
+    mut engine: rhai::Engine,
     limits: &engine::Limits,
+    output: Option<Output>,
 ) -> Result<(), Failure> {
+    if output.is_some() && matches!(command, Command::Run { .. } | Command::Eval { .. }) {
+        crate::script::results::prints_to_stderr(&mut engine);
+    }
     match command {
         Command::Run { file, args, .. } => {
             let source = runner::Source::read(&file)?;
@@ -761,11 +762,21 @@ fn run_command(
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
             session.interrupt_on_ctrl_c(true);
-            interrupted_as_130(session, runner::run(&engine, &source, args))
+            let value = interrupted_as_130(session, runner::run(&engine, &source, args))?;
+            match output {
+                Some(format) => {
+                    crate::script::results::print(&engine, &source.name, &value, format)
+                }
+                None => Ok(()),
+            }
         }
         Command::Eval { expr, .. } => {
             session.interrupt_on_ctrl_c(true);
             let source = runner::Source::inline("<eval>", &expr);
+            if let Some(format) = output {
+                let value = interrupted_as_130(session, runner::eval_value(&engine, &source))?;
+                return crate::script::results::print(&engine, &source.name, &value, format);
+            }
             if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
                 crate::output::outln!("{text}");
             }

@@ -6,7 +6,7 @@
 mod catalog;
 mod helper;
 mod history;
-mod show;
+pub(crate) mod show;
 
 use crate::failure::Failure;
 use crate::script::{report, runner};
@@ -269,7 +269,25 @@ impl Repl<'_> {
         let catalog = self.catalog();
         let found = catalog.lookup(name);
         if found.is_empty() {
-            return eprintln!("no function named {name}; :help lists them");
+            // A library function not imported yet: where it is, and how to import it.
+            let qops_path = self.session.env.get(crate::config::vars::PATH);
+            let resolver = crate::script::modules::Resolver::new(qops_path.as_deref());
+            let in_libraries =
+                crate::script::docs::library_functions_named(&self.engine, &resolver, name);
+            if in_libraries.is_empty() {
+                return eprintln!("no function named {name}; :help lists them");
+            }
+            return print!(
+                "{}",
+                crate::script::docs::library_functions_text(&in_libraries)
+            );
+        }
+        // Rhai's built-ins: the signatures, then their one line (Rhai's own docs run to pages).
+        if let Some(line) = crate::script::builtins::description(name) {
+            for f in found {
+                println!("{}", f.signature());
+            }
+            return println!("    {line}");
         }
         for f in found {
             println!("{}", f.signature());

@@ -23,16 +23,20 @@ const PREFERRED: &[&str] = &[
     "name",
     "clientName",
     "email",
+    "status",
+    "roles",
     "subject",
     "id",
     "clientId",
-    "status",
     "type",
     "kind",
     "action",
     "protocol",
     "code",
     "title",
+    "stream",
+    "owner",
+    "targets",
     "hostnames",
     "description",
     "createdAt",
@@ -57,7 +61,7 @@ pub fn render_json(json: &Value, mode: Mode, width: usize) -> String {
     if mode == Mode::Table {
         if let Value::Array(rows) = json {
             if !rows.is_empty() && rows.iter().all(Value::is_object) {
-                return table(rows, width);
+                return table(rows, width, MAX_ROWS);
             }
         }
     }
@@ -90,65 +94,103 @@ fn cut_lines(text: &str, max: usize) -> String {
     out.join("\n")
 }
 
-/// A cell: strings bare, numbers and booleans as JSON, arrays of scalars joined.
-fn cell(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::Null => Some(String::new()),
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Array(items) if items.iter().all(|i| i.is_string() || i.is_number()) => Some(
-            items
-                .iter()
-                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        _ => None,
+/// A cell, one line: strings bare, numbers and booleans as JSON, `null` empty; nested values
+/// compactly: arrays joined with `, ` (maps in them by their [`label`]), a map by its label
+/// or as `key=value` pairs. The table cuts it to the column width.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items.iter().map(item).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => label(map).unwrap_or_else(|| summary(map)),
     }
 }
 
+/// An item of an array in a cell: a map by its label (or its summary in braces), an array in
+/// brackets, anything else as a cell.
+fn item(v: &Value) -> String {
+    match v {
+        Value::Object(map) => label(map).unwrap_or_else(|| format!("{{{}}}", summary(map))),
+        Value::Array(_) => format!("[{}]", cell(v)),
+        _ => cell(v),
+    }
+}
+
+/// Keys that name a map, most telling first; after them any key ending in `name`
+/// (`deployment_name`, `userName`), then any ending in `id` (`appId`).
+const LABELS: &[&str] = &["name", "title", "displayName", "email", "subject", "id"];
+
+/// The name-like field of a map, when it has one holding a string or a number: the first of
+/// [`LABELS`], else the first key ending in `name`, else the first ending in `id` (any case).
+fn label(map: &serde_json::Map<String, Value>) -> Option<String> {
+    let usable = |v: &Value| match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let by_suffix = |suffix: &str| {
+        map.iter()
+            .filter(|(k, _)| k.to_ascii_lowercase().ends_with(suffix))
+            .find_map(|(_, v)| usable(v))
+    };
+    LABELS
+        .iter()
+        .find_map(|k| map.get(*k).and_then(usable))
+        .or_else(|| by_suffix("name"))
+        .or_else(|| by_suffix("id"))
+}
+
+/// A map without a label as `key=value` pairs, nested values shortened the same way.
+fn summary(map: &serde_json::Map<String, Value>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k}={}", item(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One line of at most `max` characters, `…` ending a cut one.
 fn clip(text: &str, max: usize) -> String {
     let one_line = text.replace(['\n', '\r', '\t'], " ");
     if one_line.chars().count() <= max {
         one_line
     } else {
-        let mut s: String = one_line.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-        s
+        crate::output::cut(&one_line, max.saturating_sub(1))
     }
 }
 
-/// Arrays of maps: the preferred columns first, then other scalar fields, as many as fit.
-fn table(rows: &[Value], width: usize) -> String {
+/// Arrays of maps: the preferred columns first, then other fields (those holding arrays or maps
+/// last), as many as fit in `width`; at most `max_rows` rows.
+pub fn table(rows: &[Value], width: usize, max_rows: usize) -> String {
     let sample = &rows[..rows.len().min(200)];
     let mut keys: Vec<String> = Vec::new();
+    let mut nested: std::collections::HashSet<String> = Default::default();
     for row in sample {
         for (k, v) in row.as_object().into_iter().flatten() {
-            if !keys.contains(k) && cell(Some(v)).is_some() {
+            if !keys.contains(k) {
                 keys.push(k.clone());
+            }
+            if v.is_array() || v.is_object() {
+                nested.insert(k.clone());
             }
         }
     }
-    let all_fields = sample
-        .iter()
-        .filter_map(Value::as_object)
-        .flat_map(|o| o.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let all_fields = keys.len();
     keys.sort_by_key(|k| {
-        PREFERRED
-            .iter()
-            .position(|p| p == k)
-            .unwrap_or(PREFERRED.len())
+        let preferred = PREFERRED.iter().position(|p| p == k);
+        (
+            preferred.unwrap_or(PREFERRED.len()),
+            preferred.is_none() && nested.contains(k),
+        )
     });
-    let shown = &rows[..rows.len().min(MAX_ROWS)];
+    let shown = &rows[..rows.len().min(max_rows)];
     let mut columns: Vec<(String, Vec<String>, usize)> = Vec::new();
     let mut used = 0;
     for key in keys {
         let cells: Vec<String> = shown
             .iter()
-            .map(|r| clip(&cell(r.get(&key)).unwrap_or_default(), MAX_CELL))
+            .map(|r| clip(&r.get(&key).map(cell).unwrap_or_default(), MAX_CELL))
             .collect();
         let w = cells
             .iter()
@@ -218,13 +260,84 @@ mod tests {
         ]);
         let text = render_json(&rows, Mode::Table, 100);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "name   id  status");
-        assert_eq!(lines[2], "Alice  1   active");
+        assert_eq!(lines[0], "name   status    roles  id");
+        assert_eq!(lines[2], "Alice  active    x      1");
+        assert_eq!(lines[3], "Bob    disabled         2");
+        assert!(text.ends_with("(2 rows)"), "{text}");
+        let narrow = render_json(&rows, Mode::Table, 20);
         assert!(
-            text.ends_with("(2 rows, 3 of 4 fields; :json shows all)"),
-            "{text}"
+            narrow.ends_with("(2 rows, 2 of 4 fields; :json shows all)"),
+            "{narrow}"
         );
         assert!(render_json(&rows, Mode::Json, 100).starts_with("[\n  {"));
+    }
+
+    /// The shapes `src.users()`, `site.apps()` and `site.preview_distribution()` return.
+    #[test]
+    fn nested_values_show_compactly_in_cells() {
+        let users = json!([{
+            "name": "Alice Admin", "id": "8c5b",
+            "roles": ["TenantAdmin", "AnalyticsAdmin"],
+            "assignedRoles": [{"id": "526f", "level": "admin", "name": "TenantAdmin"}],
+            "links": {"self": {"href": "http://x/users/8c5b"}}
+        }]);
+        let text = render_json(&users, Mode::Table, 200);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["name", "roles", "id", "assignedRoles", "links"]
+        );
+        let cells: Vec<&str> = lines[2]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "Alice Admin",
+                "TenantAdmin, AnalyticsAdmin",
+                "8c5b",
+                "TenantAdmin",
+                "self={href=http://x/users/8c5b}"
+            ],
+            "{text}"
+        );
+        let apps = json!([{
+            "name": "Sales Dashboard",
+            "stream": {"id": "e98d", "name": "Everyone", "privileges": null},
+            "owner": {"userDirectory": "CORP", "userId": "alice"},
+            "tags": []
+        }]);
+        let text = render_json(&apps, Mode::Table, 200);
+        let row = text.lines().nth(2).unwrap();
+        assert!(row.contains("Everyone") && row.contains("alice"), "{text}");
+        let plan = json!([{
+            "app_name": "Sales Dashboard",
+            "targets": [
+                {"deployment_id": "35dc", "deployment_name": "Region1", "policies": ["D"]},
+                {"deployment_id": "77aa", "deployment_name": "Region2", "policies": ["D"]}
+            ],
+            "limits": {"seats": 3, "kind": [1, 2]}
+        }]);
+        let text = render_json(&plan, Mode::Table, 200);
+        let row = text.lines().nth(2).unwrap();
+        assert!(row.contains("Region1, Region2"), "{text}");
+        assert!(row.contains("seats=3, kind=[1, 2]"), "{text}");
+    }
+
+    #[test]
+    fn cells_are_cut_to_the_column_width() {
+        let long: Vec<String> = (0..30).map(|i| format!("Role{i}")).collect();
+        let rows = json!([{"name": "a", "roles": long}]);
+        let text = render_json(&rows, Mode::Table, 200);
+        let row = text.lines().nth(2).unwrap();
+        let cell = row.split("  ").last().unwrap().trim();
+        assert_eq!(cell.chars().count(), MAX_CELL, "{row}");
+        assert!(
+            cell.starts_with("Role0, Role1, ") && cell.ends_with('…'),
+            "{row}"
+        );
     }
 
     #[test]

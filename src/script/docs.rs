@@ -190,7 +190,7 @@ fn strip_comments<'a>(lines: impl Iterator<Item = &'a str>) -> String {
 pub fn script_functions(ast: &AST, namespace: Option<&str>) -> Vec<FnDoc> {
     let mut out: Vec<FnDoc> = ast
         .iter_functions()
-        // Closures are compiled into `anon$...` functions: not callable by name.
+        // Closures compile to functions named `anon$…`: not callable by name, never listed.
         .filter(|f| f.access != FnAccess::Private && !f.name.starts_with("anon$"))
         .map(|f| FnDoc {
             namespace: namespace.map(str::to_string),
@@ -246,6 +246,107 @@ pub fn library(
             &source, &text, &e,
         ))),
     })
+}
+
+/// The import names of the libraries `import` can find by name outside a script's own
+/// directory: the bundled ones, then the `.rhai` files (tests, `*_test.rhai`, left out) under
+/// `./qops_modules` and the `QOPS_PATH` directories, a few levels deep.
+pub fn library_names(resolver: &Resolver) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() && depth > 0 {
+                walk(root, &path, depth - 1, out);
+            } else if name.ends_with(".rhai") && !name.ends_with("_test.rhai") {
+                if let Ok(rel) = path.strip_prefix(root) {
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    out.push(rel.trim_end_matches(".rhai").to_string());
+                }
+            }
+        }
+    }
+    let mut names: Vec<String> = STDLIB.iter().map(|(n, _)| n.to_string()).collect();
+    for dir in resolver.search_dirs() {
+        let mut found = Vec::new();
+        walk(dir, dir, 3, &mut found);
+        for name in found {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// The library functions called `name` (`ensure_user`), or `alias::name` where the alias is
+/// the library's last path segment (`tenant::ensure_user`), each with its library's import name.
+/// Libraries that do not compile are skipped here (`qops docs LIBRARY` reports their errors).
+pub fn library_functions_named(
+    engine: &Engine,
+    resolver: &Resolver,
+    name: &str,
+) -> Vec<(String, FnDoc)> {
+    let (alias, bare) = match name.rsplit_once("::") {
+        Some((a, b)) => (Some(a), b),
+        None => (None, name),
+    };
+    let mut out = Vec::new();
+    for lib in library_names(resolver) {
+        if alias.is_some_and(|a| lib.rsplit('/').next() != Some(a)) {
+            continue;
+        }
+        if let Some(Ok(found)) = library(engine, resolver, &lib) {
+            for f in found.functions.into_iter().filter(|f| f.name == bare) {
+                out.push((found.name.clone(), f));
+            }
+        }
+    }
+    out
+}
+
+/// Library functions as `qops docs NAME` shows them: the import line, signatures, docs.
+pub fn library_functions_text(found: &[(String, FnDoc)]) -> String {
+    let mut out = String::new();
+    for (lib, f) in found {
+        let _ = writeln!(
+            out,
+            "import \"{lib}\" as {};",
+            lib.rsplit('/').next().unwrap_or(lib)
+        );
+        let _ = writeln!(out, "  {}", f.signature());
+        for line in f.doc.lines() {
+            let _ = writeln!(out, "      {line}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A built-in's overloads and its one-line description, or `None` when `name` is not one.
+fn builtin_text(engine: &Engine, name: &str) -> Option<String> {
+    let overloads = super::builtins::registered(engine).remove(name)?;
+    let mut out = format!(
+        "Rhai built-in: {}\n\n",
+        super::builtins::description(name).unwrap_or("")
+    );
+    let mut signatures: Vec<String> = overloads.iter().map(FnDoc::signature).collect();
+    signatures.sort();
+    signatures.dedup();
+    for s in signatures {
+        let _ = writeln!(out, "  {s}");
+    }
+    Some(out)
 }
 
 /// Native functions grouped for reading: global functions, then methods by receiver type, then
@@ -360,6 +461,7 @@ pub fn docs(
     match name {
         None => {
             crate::output::out!("{}", text(&natives));
+            crate::output::outln!("{}", super::builtins::text(engine));
             crate::output::outln!(
                 "libraries (qops docs NAME): {}",
                 STDLIB
@@ -378,8 +480,19 @@ pub fn docs(
                 })
                 .cloned()
                 .collect();
+            let mut shown = String::new();
             if !matching.is_empty() {
-                crate::output::out!("{}", text(&matching));
+                shown.push_str(&text(&matching));
+            }
+            if let Some(builtin) = builtin_text(engine, name) {
+                shown.push_str(&builtin);
+                shown.push('\n');
+            }
+            shown.push_str(&library_functions_text(&library_functions_named(
+                engine, resolver, name,
+            )));
+            if !shown.is_empty() {
+                crate::output::out!("{shown}");
                 return Ok(());
             }
             match library(engine, resolver, name) {
@@ -415,4 +528,46 @@ pub fn definitions(engine: &Engine, dir: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::Runtime(format!("{}: {e}", dir.display())))?;
     crate::output::outln!("wrote definitions to {}", dir.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closures_are_never_listed_as_library_functions() {
+        let engine = Engine::new();
+        let ast = engine
+            .compile("/// Doubles.\nfn double(xs) { xs.map(|x| x * 2) }\nprivate fn hidden() {}")
+            .unwrap();
+        assert!(
+            ast.iter_functions().any(|f| f.name.starts_with("anon$")),
+            "Rhai compiles the closure to an anon$ function"
+        );
+        let names: Vec<String> = script_functions(&ast, None)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(names, ["double"]);
+    }
+
+    #[test]
+    fn library_functions_are_found_by_their_own_name_and_by_alias() {
+        let session = std::sync::Arc::new(crate::session::Session::new(Default::default()));
+        let engine = super::super::engine::build(&session, &Default::default());
+        let resolver = Resolver::new(None);
+        for name in ["ensure_user", "tenant::ensure_user"] {
+            let found = library_functions_named(&engine, &resolver, name);
+            assert_eq!(found.len(), 1, "{name}");
+            assert_eq!(found[0].0, "qlik/tenant");
+            assert!(found[0].1.doc.contains("A user exists"), "{:?}", found[0].1);
+        }
+        assert!(library_functions_named(&engine, &resolver, "multicloud::ensure_user").is_empty());
+        let text =
+            library_functions_text(&library_functions_named(&engine, &resolver, "ensure_user"));
+        assert!(
+            text.starts_with("import \"qlik/tenant\" as tenant;\n  ensure_user(t, user)\n"),
+            "{text}"
+        );
+    }
 }

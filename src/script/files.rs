@@ -19,46 +19,53 @@ fn json_value(path: &str, text: &str) -> Fallible<Dynamic> {
     }
 }
 
-/// Parses CSV (RFC 4180: quoted fields, doubled quotes, line breaks inside quotes).
-pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut chars = text.trim_start_matches('\u{feff}').chars().peekable();
-    let (mut quoted, mut line) = (false, 1);
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => {
-                if c == '\n' {
-                    line += 1;
-                }
-                field.push(c);
-            }
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, '"') => return Err(format!("line {line}: quote inside an unquoted field")),
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-                line += 1;
-            }
-            (false, c) => field.push(c),
+/// CSV with a header row (RFC 4180 through the `csv` crate: quoted fields, doubled quotes,
+/// commas and line breaks inside quotes, CRLF; a UTF-8 BOM is skipped, blank lines too) as maps
+/// of strings keyed by the trimmed header names. Every row must have as many fields as the
+/// header: a ragged row is an error naming its line.
+pub fn parse_csv(text: &str) -> Result<Vec<Map>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let line = |r: &csv::StringRecord| r.position().map_or(0, csv::Position::line);
+    let failed = |e: csv::Error| match e.position() {
+        Some(p) => format!("line {}: {e}", p.line()),
+        None => e.to_string(),
+    };
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(r) => r.map_err(failed)?,
+        None => return Err("no header row: the first line names the columns".into()),
+    };
+    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(format!(
+                "line {}: the column {name:?} appears twice in the header",
+                line(&header)
+            ));
         }
     }
-    if quoted {
-        return Err(format!("line {line}: unterminated quoted field"));
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(failed)?;
+        if record.len() != names.len() {
+            return Err(format!(
+                "line {}: {} fields, but the header has {}",
+                line(&record),
+                record.len(),
+                names.len()
+            ));
+        }
+        rows.push(
+            names
+                .iter()
+                .zip(record.iter())
+                .map(|(k, v)| ((*k).into(), Dynamic::from(v.to_string())))
+                .collect(),
+        );
     }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows.retain(|r| !(r.len() == 1 && r[0].is_empty()));
     Ok(rows)
 }
 
@@ -76,7 +83,7 @@ fn write_file(s: &Session, path: &str, bytes: &[u8]) -> Fallible<()> {
 }
 
 /// Maps as CSV: `columns`, or every key in the order first seen; nested values as JSON.
-fn csv_bytes(rows: &Array, columns: Option<Vec<String>>) -> Fallible<Vec<u8>> {
+pub(crate) fn csv_bytes(rows: &Array, columns: Option<Vec<String>>) -> Fallible<Vec<u8>> {
     let mut maps = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         match row.read_lock::<Map>() {
@@ -198,33 +205,15 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         engine,
         "read_csv",
         ["path: &str", "Array"],
-        "Reads a CSV file with a header row into an array of maps (all values strings).",
+        "Reads a CSV file (RFC 4180) with a header row into an array of maps keyed by the header
+        (all values strings); a row with more or fewer fields than the header is an error naming
+        its line.",
         move |path: &str| -> Fallible<Array> {
             let text = roots.read_text(path).or_else(fail)?;
-            let mut rows = parse_csv(&text)
-                .or_else(|e| fail(format!("{path}: {e}")))?
-                .into_iter();
-            let Some(header) = rows.next() else {
-                return Ok(Array::new());
-            };
-            let mut out = Array::new();
-            for (i, row) in rows.enumerate() {
-                if row.len() != header.len() {
-                    return fail(format!(
-                        "{path}: row {} has {} fields, the header has {}",
-                        i + 2,
-                        row.len(),
-                        header.len()
-                    ));
-                }
-                let map: Map = header
-                    .iter()
-                    .zip(row)
-                    .map(|(k, v)| (k.trim().into(), Dynamic::from(v)))
-                    .collect();
-                out.push(map.into());
+            match parse_csv(&text) {
+                Ok(rows) => Ok(rows.into_iter().map(Dynamic::from_map).collect()),
+                Err(e) => fail(format!("{path}: {e}")),
             }
-            Ok(out)
         }
     );
 }
@@ -233,20 +222,73 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
 mod tests {
     use super::*;
 
+    fn rows(text: &str) -> Vec<Vec<(String, String)>> {
+        parse_csv(text)
+            .unwrap()
+            .into_iter()
+            .map(|m| {
+                m.into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn csv_handles_quotes_and_line_breaks() {
-        let rows =
-            parse_csv("email,name\r\nalice@x,\"Alice, \"\"Al\"\" A\"\n\"bob@x\",\"Bob\nB\"\n")
-                .unwrap();
+    fn csv_handles_quotes_commas_crlf_line_breaks_and_a_bom() {
+        let got = rows(
+            "\u{feff}email, name\r\nalice@x,\"Alice, \"\"Al\"\" A\"\r\n\r\n\"bob@x\",\"Bob\r\nB\"\n",
+        );
         assert_eq!(
-            rows,
-            vec![
-                vec!["email", "name"],
-                vec!["alice@x", "Alice, \"Al\" A"],
-                vec!["bob@x", "Bob\nB"]
+            got,
+            [
+                pairs(&[("email", "alice@x"), ("name", "Alice, \"Al\" A")]),
+                pairs(&[("email", "bob@x"), ("name", "Bob\r\nB")]),
             ]
         );
-        assert!(parse_csv("a,\"b\n").unwrap_err().contains("unterminated"));
-        assert!(parse_csv("a,b\"c\n").unwrap_err().contains("line 1"));
+        assert!(rows("a,b\n").is_empty());
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let e = parse_csv("a,b\n1,2\n\"x\ny\",2\n3\n").unwrap_err();
+        assert_eq!(e, "line 5: 1 fields, but the header has 2");
+        let e = parse_csv("a,b\n1,2,3\n").unwrap_err();
+        assert_eq!(e, "line 2: 3 fields, but the header has 2");
+        assert!(parse_csv("").unwrap_err().contains("no header row"));
+        assert!(parse_csv("a,a\n").unwrap_err().contains("appears twice"));
+    }
+
+    #[test]
+    fn csv_written_reads_back_the_same() {
+        let tricky = [
+            "plain",
+            "comma, here",
+            "quote \" here",
+            "line\nbreak",
+            "crlf\r\nx",
+            " padded ",
+            "",
+        ];
+        let rows: Array = tricky
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Dynamic::from_map(Map::from([
+                    ("id".into(), Dynamic::from(i.to_string())),
+                    ("text".into(), Dynamic::from(t.to_string())),
+                ]))
+            })
+            .collect();
+        let bytes = csv_bytes(&rows, None).unwrap();
+        let back = parse_csv(std::str::from_utf8(&bytes).unwrap()).unwrap();
+        let texts: Vec<String> = back.iter().map(|m| m["text"].to_string()).collect();
+        assert_eq!(texts, tricky);
     }
 }

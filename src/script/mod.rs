@@ -1,6 +1,7 @@
 //! The Rhai side: one engine builder ([`engine::build`]) used by `run`, `eval`, `check`, the REPL
 //! and the tests; handles and one binding file per API mirroring `cloud/`; conversions and reports.
 
+pub mod builtins;
 pub mod convert;
 pub mod docs;
 pub mod engine;
@@ -11,6 +12,7 @@ pub mod modules;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod results;
 pub mod runner;
 pub mod testing;
 

@@ -49,9 +49,15 @@ impl Resolver {
         }
     }
 
+    /// The directories searched after the importing script's own: `./qops_modules` and the
+    /// `QOPS_PATH` directories, in order.
+    pub fn search_dirs(&self) -> &[PathBuf] {
+        &self.search
+    }
+
     /// The directories searched after the script's own, in order, that exist.
     pub fn library_dirs(&self) -> Vec<PathBuf> {
-        self.search.iter().filter(|d| d.is_dir()).cloned().collect()
+        self.search_dirs().iter().filter(|d| d.is_dir()).cloned().collect()
     }
 
     /// Where `path` is found, and its text: a file, or a bundled module (`stdlib:` + name). A

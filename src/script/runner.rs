@@ -65,24 +65,30 @@ impl Source {
     }
 }
 
-/// `qops run FILE --arg k=v`: the script sees `args` as a map of strings.
-pub fn run(engine: &Engine, source: &Source, args: Map) -> Result<(), Failure> {
+/// `qops run FILE --arg k=v`: the script sees `args` as a map of strings. The value of its last
+/// statement (`()` for most scripts) comes back, for `--output` to print.
+pub fn run(engine: &Engine, source: &Source, args: Map) -> Result<Dynamic, Failure> {
     let ast = source.compile(engine)?;
     let mut scope = Scope::new();
     scope.push_constant("args", args);
     engine
-        .run_ast_with_scope(&mut scope, &ast)
+        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
         .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))
 }
 
 /// `qops eval EXPR`: the result as `eval` shows it (JSON for maps and arrays).
 pub fn eval(engine: &Engine, source: &Source) -> Result<Option<String>, Failure> {
-    let ast = source.compile(engine)?;
-    let value: Dynamic = engine
-        .eval_ast(&ast)
-        .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))?;
+    let value = eval_value(engine, source)?;
     convert::display(&value)
         .map_err(|e| Failure::Runtime(format!("{}: the result: {e}", source.name)))
+}
+
+/// `qops eval EXPR`'s value, for `--output`.
+pub fn eval_value(engine: &Engine, source: &Source) -> Result<Dynamic, Failure> {
+    let ast = source.compile(engine)?;
+    engine
+        .eval_ast::<Dynamic>(&ast)
+        .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))
 }
 
 /// The `.rhai` files among `paths`, directories searched recursively (not into hidden ones or

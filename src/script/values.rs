@@ -2,6 +2,10 @@
 //! through a function call per level and overflow the stack on a value a few thousand levels
 //! deep; these replace them for arrays and maps (other types keep Rhai's).
 //!
+//! `print` shows an array or map as one line of JSON (as `to_json()` does), so printed data
+//! pipes into `jq`; values JSON has no form for (handles, function pointers) print as their
+//! display text, in a JSON string. `debug` keeps Rhai's notation (`#{"a": 1}`).
+//!
 //! `print` and `debug` fail on a value deeper than the limit. `to_string` and `to_debug` cut it
 //! (`[…]`) instead: they also serve string interpolation and `+`, where Rhai falls back to its
 //! own unbounded formatting when they fail.
@@ -9,6 +13,7 @@
 use super::convert::{debug_leaf, equal, printed, too_deep};
 use super::native::{fail, native, Fallible};
 use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
+use serde_json::Value;
 
 /// Runs `f` on an array or map taken by reference as a value, without copying it.
 fn with_value<T: Clone + Default + Send + Sync + 'static, R>(
@@ -34,6 +39,74 @@ fn text<T: Clone + Default + Send + Sync + 'static>(
     Ok(text)
 }
 
+/// An array or map as compact JSON, for `print`; an error beyond the depth limit.
+fn json_text<T: Clone + Default + Send + Sync + 'static>(
+    ctx: &NativeCallContext,
+    x: &mut T,
+) -> Fallible<String> {
+    let json = with_value(x, |v| {
+        printable_json(v, &mut |leaf| {
+            let mut arg = leaf.clone();
+            match ctx.call_native_fn_raw(rhai::FUNC_TO_STRING, true, &mut [&mut arg]) {
+                Ok(text) if text.is_string() => text.to_string(),
+                _ => ctx.engine().map_type_name(leaf.type_name()).to_string(),
+            }
+        })
+    });
+    json.map(|j| j.to_string()).or_else(fail)
+}
+
+/// `value` as JSON: what `to_json` gives for data; anything JSON has no form for (handles,
+/// function pointers) as the string `display` makes of it. An error when arrays and maps nest
+/// deeper than the depth limit.
+pub fn printable_json(
+    value: &Dynamic,
+    display: &mut dyn FnMut(&Dynamic) -> String,
+) -> Result<Value, String> {
+    let max = super::convert::max_depth();
+    walk(value, 1, max, display).ok_or_else(|| too_deep(max))
+}
+
+fn walk(
+    value: &Dynamic,
+    level: usize,
+    max: usize,
+    display: &mut dyn FnMut(&Dynamic) -> String,
+) -> Option<Value> {
+    if let Some(items) = value.read_lock::<Array>() {
+        if level > max {
+            return None;
+        }
+        return items
+            .iter()
+            .map(|v| walk(v, level + 1, max, display))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array);
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        if level > max {
+            return None;
+        }
+        return map
+            .iter()
+            .map(|(k, v)| Some((k.to_string(), walk(v, level + 1, max, display)?)))
+            .collect::<Option<serde_json::Map<_, _>>>()
+            .map(Value::Object);
+    }
+    let data = value.is_unit()
+        || value.is_bool()
+        || value.is_int()
+        || value.is_float()
+        || value.is_string()
+        || value.is_char();
+    if data {
+        if let Ok(json) = rhai::serde::from_dynamic::<Value>(value) {
+            return Some(json);
+        }
+    }
+    Some(Value::String(display(value)))
+}
+
 fn same<T: Clone + Default + Send + Sync + 'static>(
     ctx: &NativeCallContext,
     a: &mut T,
@@ -55,12 +128,14 @@ fn register_for<T: Clone + Default + Send + Sync + 'static>(
     noun: &str,
 ) {
     let param = |name: &str| format!("{name}: &mut {ty}");
-    for (name, strict) in [
-        ("print", true),
-        ("debug", true),
-        ("to_string", false),
-        ("to_debug", false),
-    ] {
+    native!(
+        engine,
+        "print",
+        [param(noun), "String".to_string()],
+        &format!("Prints the {noun} as one line of JSON (as `to_json()` does; handles as their names); an error when it nests deeper than the depth limit (`--max-depth`)."),
+        |ctx: NativeCallContext, x: &mut T| json_text(&ctx, x)
+    );
+    for (name, strict) in [("debug", true), ("to_string", false), ("to_debug", false)] {
         let doc = if strict {
             format!("The {noun} as text; an error when it nests deeper than the depth limit (`--max-depth`).")
         } else {
@@ -143,6 +218,38 @@ mod tests {
             .eval(&format!("{DEEP} a.to_string() + m.to_debug()"))
             .unwrap();
         assert!(text.len() < 2_000, "{text}");
+    }
+
+    /// What `script` prints, line by line.
+    fn printed_lines(script: &str) -> Vec<String> {
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut e = engine();
+        let sink = lines.clone();
+        e.on_print(move |text| sink.lock().unwrap().push(text.to_string()));
+        e.run(script).unwrap();
+        let out = lines.lock().unwrap().clone();
+        out
+    }
+
+    #[test]
+    fn print_shows_arrays_and_maps_as_compact_json_and_scalars_as_before() {
+        let lines = printed_lines(
+            r#"print(#{b: [1, 2.5, "x\"y,\nz"], a: (), c: #{d: true}}); print([1, 'c']); print("plain"); print(42); debug(#{a: 1});"#,
+        );
+        assert_eq!(
+            lines,
+            [
+                r#"{"a":null,"b":[1,2.5,"x\"y,\nz"],"c":{"d":true}}"#,
+                r#"[1,"c"]"#,
+                "plain",
+                "42"
+            ]
+        );
+        let json: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(json["b"][2], "x\"y,\nz");
+        // Values JSON cannot hold print as their display text.
+        let lines = printed_lines("print([Fn(\"len\")])");
+        assert_eq!(lines, [r#"["Fn(len)"]"#]);
     }
 
     #[test]

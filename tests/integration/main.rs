@@ -14,6 +14,7 @@ mod libraries;
 mod limits;
 mod multicloud;
 mod onboarding;
+mod output;
 mod paging;
 mod parallel;
 mod readme;

@@ -343,3 +343,38 @@ fn a_secret_known_to_the_session_is_kept_out_of_history() {
     assert!(!history.contains("unknown-client-value"), "{history}");
     assert!(!history.contains("unknown-bearer-value"), "{history}");
 }
+
+#[test]
+fn table_cells_show_nested_values_and_help_finds_library_functions() {
+    let term = Term::start(&["--sim"], &[]);
+    let screen = term.run(r#"tenant(env("QLIK_TENANT")).users()"#);
+    let out = after(&screen, r#"tenant(env("QLIK_TENANT")).users()"#);
+    let header = out.lines().nth(1).unwrap_or_default();
+    assert!(header.contains("roles"), "{out}");
+    let bob = out
+        .lines()
+        .find(|l| l.starts_with("Bob Builder"))
+        .unwrap_or_default();
+    assert!(bob.contains("AnalyticsAdmin, SharedSpaceCreator"), "{out}");
+
+    let screen = term.run(r#"qseow(env("QLIK_QSEOW"), #{}).apps()"#);
+    let out = after(&screen, r#"qseow(env("QLIK_QSEOW"), #{}).apps()"#);
+    let header = out.lines().nth(1).unwrap_or_default();
+    assert!(
+        header.contains("stream") && header.contains("owner"),
+        "{out}"
+    );
+    let sales = out
+        .lines()
+        .find(|l| l.starts_with("Sales Dashboard"))
+        .unwrap_or_default();
+    assert!(
+        sales.contains(" Sales ") && sales.contains("Alice Admin"),
+        "{out}"
+    );
+
+    let screen = term.run(":help ensure_user");
+    let out = after(&screen, ":help ensure_user");
+    assert!(out.contains("import \"qlik/tenant\" as tenant;"), "{out}");
+    assert!(out.contains("ensure_user(t, user)"), "{out}");
+}
