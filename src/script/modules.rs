@@ -57,7 +57,11 @@ impl Resolver {
 
     /// The directories searched after the script's own, in order, that exist.
     pub fn library_dirs(&self) -> Vec<PathBuf> {
-        self.search_dirs().iter().filter(|d| d.is_dir()).cloned().collect()
+        self.search_dirs()
+            .iter()
+            .filter(|d| d.is_dir())
+            .cloned()
+            .collect()
     }
 
     /// Where `path` is found, and its text: a file, or a bundled module (`stdlib:` + name). A
