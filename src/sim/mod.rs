@@ -33,6 +33,7 @@ mod identity;
 #[cfg(test)]
 mod identity_tests;
 mod idps;
+mod jwt_session;
 mod ids;
 mod invite;
 mod items;
@@ -43,6 +44,7 @@ mod limits;
 mod oauth;
 mod oauth_clients;
 mod paging;
+mod pem;
 pub(crate) mod qseow;
 mod request;
 mod roles;
