@@ -16,6 +16,7 @@ mod apikeys;
 mod groups;
 mod handles;
 mod idps;
+mod jwt_login;
 mod licenses;
 mod native;
 mod oauth_clients;
