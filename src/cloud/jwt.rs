@@ -79,7 +79,10 @@ impl SigningKey {
         // AlgorithmIdentifier contents, then the BIT STRING's key bytes.
         let (alg, key): (Vec<u8>, Vec<u8>) = match &self.key {
             Key::Rsa(k) => {
-                let mut alg = der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]);
+                let mut alg = der(
+                    0x06,
+                    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+                );
                 alg.extend([0x05, 0x00]);
                 (alg, k.public().as_ref().to_vec())
             }
@@ -277,7 +280,11 @@ fn der(tag: u8, contents: &[u8]) -> Vec<u8> {
     if n < 0x80 {
         out.push(n as u8);
     } else {
-        let len: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        let len: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
         out.push(0x80 | len.len() as u8);
         out.extend(len);
     }

@@ -54,7 +54,12 @@ pub fn claims(given: &Map<String, Value>, issuer: &str) -> Result<Value> {
 
 /// Signs `claims` with `key` (header `{alg, kid, typ}`), logs in on `host`, and returns the
 /// session's credentials.
-pub async fn login(client: &Client, host: &str, key: &SigningKey, claims: &Value) -> Result<Credentials> {
+pub async fn login(
+    client: &Client,
+    host: &str,
+    key: &SigningKey,
+    claims: &Value,
+) -> Result<Credentials> {
     let header = json!({"alg": key.alg(), "kid": key.kid, "typ": "JWT"});
     let token = key.sign(&header, claims).map_err(Error::Usage)?;
     let svc = client.service(host, Credentials::Jwt(Secret::new(token)))?;
@@ -88,7 +93,9 @@ pub async fn login(client: &Client, host: &str, key: &SigningKey, claims: &Value
     };
     let svc = client.service(host, Credentials::Session(session.clone()))?;
     let url = svc.url("/api/v1/csrf-token", &[])?;
-    let answer = client.send(&svc, Request::new(Method::GET, url.clone())).await?;
+    let answer = client
+        .send(&svc, Request::new(Method::GET, url.clone()))
+        .await?;
     let csrf = answer
         .headers
         .get(wire::CSRF_HEADER)

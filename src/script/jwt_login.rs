@@ -41,7 +41,8 @@ fn login(s: &Session, t: &TenantHandle, claims: Map, options: Map) -> Fallible<T
     let claims = lift(cloud::jwt_session::claims(claims, &issuer))?;
     let client = t.api.client.clone();
     let host = t.api.host().to_string();
-    let creds = t.call(async move { cloud::jwt_session::login(&client, &host, &key, &claims).await })?;
+    let creds =
+        t.call(async move { cloud::jwt_session::login(&client, &host, &key, &claims).await })?;
     Ok(t.with_credentials(creds))
 }
 
@@ -57,8 +58,14 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
             login(&s, t, claims, options)
         });
     let s = session.clone();
-    native!(engine, "public_pem", ["pem_path: &str", "String"],
+    native!(
+        engine,
+        "public_pem",
+        ["pem_path: &str", "String"],
         "The `PUBLIC KEY` PEM of a private key file (RSA or EC P-384), for a `jwtAuth` identity
         provider's `staticKeys: [#{kid, pem}]`.",
-        move |path: &str| -> Fallible<String> { Ok(signing_key(&s.file_roots, path, None)?.public_pem()) });
+        move |path: &str| -> Fallible<String> {
+            Ok(signing_key(&s.file_roots, path, None)?.public_pem())
+        }
+    );
 }

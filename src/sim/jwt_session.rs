@@ -118,7 +118,8 @@ fn verify(req: &Req, t: &Tenant, now_secs: i64) -> Result<Verified, ApiError> {
             "kid {kid:?} does not match the identity provider's key id"
         )));
     }
-    jwt::verify_with_pem(token, pem).map_err(|e| unauthorized(format!("Invalid signature: {e}")))?;
+    jwt::verify_with_pem(token, pem)
+        .map_err(|e| unauthorized(format!("Invalid signature: {e}")))?;
     for name in wire::JWT_SESSION_REQUIRED_CLAIMS {
         if claims.get(*name).is_none_or(Value::is_null) {
             return Err(invalid(format!("Missing required claim: {name}")));
@@ -226,10 +227,13 @@ pub fn login(req: &Req, st: &mut State, tenant_id: &str) -> HResult {
     for _ in &group_names {
         group_ids.push(st.ids.object_id());
     }
-    let key = jti_key(&claim("iss"), &match v.claims.get("jti") {
-        Some(Value::Number(n)) => n.to_string(),
-        _ => claim("jti"),
-    });
+    let key = jti_key(
+        &claim("iss"),
+        &match v.claims.get("jti") {
+            Some(Value::Number(n)) => n.to_string(),
+            _ => claim("jti"),
+        },
+    );
     let sig_key = st.token_signing_key.clone();
     let t = st
         .tenant_mut(tenant_id)
@@ -344,7 +348,8 @@ fn assign_groups(t: &mut Tenant, idx: usize, names: &[String], fresh_ids: Vec<St
             ids.push(id);
         }
     }
-    let idp_group = |t: &Tenant, id: &str| t.groups.get(id).is_some_and(|g| g.provider_type == "idp");
+    let idp_group =
+        |t: &Tenant, id: &str| t.groups.get(id).is_some_and(|g| g.provider_type == "idp");
     let kept: Vec<String> = t.users[idx]
         .group_ids
         .iter()
@@ -401,11 +406,14 @@ pub fn authenticate(req: &Req, st: &State, target: &Target) -> Option<Result<Cal
     Some(session(req, st, tenant_id).and_then(|s| {
         let reads = matches!(req.method.as_str(), "GET" | "HEAD" | "OPTIONS");
         if !reads && req.header(wire::CSRF_HEADER) != Some(s.csrf.as_str()) {
-            return Err(ApiError::new(Api::Tenants, 403, wire::CSRF_REFUSED_CODE, "Forbidden")
-                .detail(format!(
-                    "A write through a session needs the {} header",
-                    wire::CSRF_HEADER
-                )));
+            return Err(
+                ApiError::new(Api::Tenants, 403, wire::CSRF_REFUSED_CODE, "Forbidden").detail(
+                    format!(
+                        "A write through a session needs the {} header",
+                        wire::CSRF_HEADER
+                    ),
+                ),
+            );
         }
         oauth::active_caller(st, tenant_id, String::new(), s.user_id.clone())
     }))

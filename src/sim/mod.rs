@@ -33,11 +33,11 @@ mod identity;
 #[cfg(test)]
 mod identity_tests;
 mod idps;
-mod jwt_session;
 mod ids;
 mod invite;
 mod items;
 pub(crate) mod jwt;
+mod jwt_session;
 mod license_assignments;
 mod licenses;
 mod limits;

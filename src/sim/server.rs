@@ -4,13 +4,13 @@
 
 use super::errors::{Api, ApiError, HResult};
 use super::faults::{self, Face, Fault, Faults};
+use super::jwt_session;
 use super::limits::Tier;
 use super::oauth::{self, Caller, Target};
 use super::request::{host_name, parse_query, Req};
 use super::state::State;
 use super::{admin, apikeys, idps, licenses, oauth_clients, roles, tenants, users, DOMAIN};
 use super::{apps, groups, invite, items, license_assignments, qseow, spaces};
-use super::jwt_session;
 use crate::regions::{self, Region};
 use crate::wire;
 use axum::body::Body;

@@ -9,6 +9,7 @@ mod fake;
 mod faults;
 mod hostile;
 mod journal;
+mod jwt_session;
 mod libraries;
 mod limits;
 mod multicloud;
