@@ -90,6 +90,25 @@ pub const USERS_CONFLICT_CODE: &str = "USERS-9";
 pub const USERS_TOO_LARGE_CODE: &str = "USERS-13";
 /// POST /users answers 413 above "500 kB"; read as 500 × 1024 bytes.
 pub const USERS_MAX_BODY_BYTES: usize = 500 * 1024;
+/// `GET /users` deprecated parameters (spec: "`filter` cannot be combined with" them). qlik-sdk
+/// 0.17 sends `status=active&sortBy=name&sortOrder=asc` on every call, filter or not, so with
+/// `filter` those default values are ignored (not applied) and any other deprecated parameter
+/// is 400 [?]; without `filter` each is applied as the old spec describes (status, email,
+/// subject, role name, tenantId equality; sortBy/sortOrder when `sort` is absent; the
+/// id cursors startingAfter/endingBefore).
+pub const USERS_DEPRECATED_PARAMS: &[&str] = &[
+    "email",
+    "subject",
+    "status",
+    "role",
+    "tenantId",
+    "sortBy",
+    "sortOrder",
+    "startingAfter",
+    "endingBefore",
+];
+pub const USERS_DEPRECATED_DEFAULTS: &[(&str, &str)] =
+    &[("status", "active"), ("sortBy", "name"), ("sortOrder", "asc")];
 
 /// Roles error codes (400, 404) are not documented; these are ours.
 pub const ROLES_BAD_REQUEST_CODE: &str = "ROLES-1";

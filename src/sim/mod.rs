@@ -26,6 +26,7 @@ mod apps;
 mod clock;
 mod errors;
 mod faults;
+mod fields;
 #[cfg(test)]
 mod faults_tests;
 mod groups;
@@ -54,6 +55,7 @@ mod server;
 mod spaces;
 mod state;
 mod tenants;
+mod users_legacy;
 #[cfg(test)]
 mod tenants_tests;
 #[cfg(test)]

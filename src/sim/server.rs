@@ -156,6 +156,7 @@ enum Route {
     Idps(Vec<String>),
     JwtSession,
     CsrfToken,
+    GroupsFilter,
 }
 
 /// The route of a path on a host kind, with the methods it allows.
@@ -209,6 +210,7 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             ["licenses", "consumption"] => Some((Route::LicensesConsumption, GET)),
             ["users", "actions", "invite"] => Some((Route::UsersInvite, POST)),
             ["groups"] => Some((Route::Groups, &["GET", "POST"])),
+            ["groups", "actions", "filter"] => Some((Route::GroupsFilter, POST)),
             ["groups", "settings"] => Some((Route::GroupsSettings, &["GET", "PATCH"])),
             ["groups", id] => Some((Route::Group(id.to_string()), &["GET", "DELETE"])),
             ["spaces"] => Some((Route::Spaces, &["GET", "POST"])),
@@ -466,6 +468,7 @@ fn tenant_api(
         Route::Idps(rest) => idps::handle(req, st, tenant_id, &user_id, &refs(&rest)),
         Route::Role(id) => roles::get(req, t, &id),
         Route::CsrfToken => jwt_session::csrf_token(req, st, tenant_id),
+        Route::GroupsFilter => groups::filter_post(req, t),
         Route::Items => items::list(req, t),
         Route::Users | Route::User(_) => {
             if !admin {
