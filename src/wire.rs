@@ -107,8 +107,11 @@ pub const USERS_DEPRECATED_PARAMS: &[&str] = &[
     "startingAfter",
     "endingBefore",
 ];
-pub const USERS_DEPRECATED_DEFAULTS: &[(&str, &str)] =
-    &[("status", "active"), ("sortBy", "name"), ("sortOrder", "asc")];
+pub const USERS_DEPRECATED_DEFAULTS: &[(&str, &str)] = &[
+    ("status", "active"),
+    ("sortBy", "name"),
+    ("sortOrder", "asc"),
+];
 
 /// Roles error codes (400, 404) are not documented; these are ours.
 pub const ROLES_BAD_REQUEST_CODE: &str = "ROLES-1";

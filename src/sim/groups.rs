@@ -131,9 +131,18 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
         None => {}
         Some(v) if v.eq_ignore_ascii_case("false") => {}
         Some(v) if v.eq_ignore_ascii_case("true") => return system_groups(req, t),
-        Some(v) => return Err(bad(format!("systemGroups must be true or false, got \"{v}\""))),
+        Some(v) => {
+            return Err(bad(format!(
+                "systemGroups must be true or false, got \"{v}\""
+            )))
+        }
     }
-    listing(req, t, req.q("filter"), &["name", "id", "_id", "createdAt", "lastUpdatedAt"])
+    listing(
+        req,
+        t,
+        req.q("filter"),
+        &["name", "id", "_id", "createdAt", "lastUpdatedAt"],
+    )
 }
 
 /// POST /api/v1/groups/actions/filter: body `{filter}`; `limit`, `next`, `prev`, and `sort`
@@ -160,6 +169,7 @@ fn system_groups(req: &Req, t: &Tenant) -> HResult {
         "assignedRoles": [],
         "createdAt": iso(t.created_ms),
         "lastUpdatedAt": iso(t.created_ms),
+        "links": {"self": {"href": req.abs(&format!("/api/v1/groups/{}", wire::GROUPS_EVERYONE_ID))}},
     });
     ok(&json!({"data": [everyone], "links": {"self": {"href": req.abs(&req.path)}}}))
 }

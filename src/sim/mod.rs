@@ -26,9 +26,9 @@ mod apps;
 mod clock;
 mod errors;
 mod faults;
-mod fields;
 #[cfg(test)]
 mod faults_tests;
+mod fields;
 mod groups;
 mod identity;
 #[cfg(test)]
@@ -55,12 +55,12 @@ mod server;
 mod spaces;
 mod state;
 mod tenants;
-mod users_legacy;
 #[cfg(test)]
 mod tenants_tests;
 #[cfg(test)]
 mod test_support;
 pub(crate) mod users;
+mod users_legacy;
 
 pub use faults::FaultKind;
 use std::collections::BTreeMap;

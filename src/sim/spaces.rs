@@ -402,11 +402,20 @@ pub fn list_assignments(req: &Req, t: &Tenant, space_id: &str) -> HResult {
         return Err(not_found(space_id));
     }
     let page = paging::parse(req, 10, 100).map_err(bad)?;
+    // @qlik/api `getSpaceAssignments` narrows by `type` (user|group) and `assigneeId`.
+    let kind = match req.q("type") {
+        None => None,
+        Some(k @ ("user" | "group")) => Some(k),
+        Some(k) => return Err(bad(format!("type must be user or group, got \"{k}\""))),
+    };
+    let assignee = req.q("assigneeId");
     let items: Vec<&SpaceAssignment> = t
         .spaces
         .assignments
         .iter()
         .filter(|a| a.space_id == space_id)
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .filter(|a| assignee.is_none_or(|id| a.assignee_id == id))
         .collect();
     let data: Vec<Value> = paging::slice(&items, page)
         .iter()

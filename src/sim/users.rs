@@ -5,13 +5,13 @@ use super::clock::{iso, SimMs};
 use super::errors::{
     self, coded, json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult,
 };
-use super::ids::Ids;
 use super::fields;
+use super::ids::Ids;
 use super::paging;
-use super::users_legacy::Legacy;
 use super::request::{self, Req};
 use super::scim::{self, Filter, Schema};
 use super::state::{Tenant, User};
+use super::users_legacy::Legacy;
 use crate::wire;
 use serde_json::{json, Map, Value};
 
@@ -177,10 +177,7 @@ fn listing(
         .sort
         .as_ref()
         .map(|(desc, f)| format!("{}{f}", if *desc { "-" } else { "+" }));
-    let sort = req
-        .q("sort")
-        .or(legacy_sort.as_deref())
-        .unwrap_or("+name");
+    let sort = req.q("sort").or(legacy_sort.as_deref()).unwrap_or("+name");
     let (desc, field) = match sort.strip_prefix('-') {
         Some(f) => (true, f),
         None => (false, sort.strip_prefix('+').unwrap_or(sort)),

@@ -90,7 +90,7 @@ impl Legacy {
         }
         if legacy.starting_after.is_some() && legacy.ending_before.is_some() {
             return Err(bad(
-                "startingAfter and endingBefore cannot be combined".into(),
+                "startingAfter and endingBefore cannot be combined".into()
             ));
         }
         Ok(legacy)

@@ -13,6 +13,7 @@ mod jwt_session;
 mod libraries;
 mod limits;
 mod multicloud;
+mod official_clients;
 mod onboarding;
 mod paging;
 mod parallel;
