@@ -7,6 +7,7 @@ use super::clock::SimMs;
 use super::errors::{no_content, with_header, Api, ApiError, HResult};
 use super::groups::Group;
 use super::identity::Idp;
+use super::ids::Ids;
 use super::jwt;
 use super::oauth::{self, Caller, Target};
 use super::request::Req;
@@ -71,6 +72,8 @@ struct Verified {
     claims: Value,
     idp_id: String,
     exp: i64,
+    /// Where its `jti` is remembered once the login succeeds.
+    jti_key: String,
 }
 
 fn verify(req: &Req, t: &Tenant, now_secs: i64) -> Result<Verified, ApiError> {
@@ -177,13 +180,15 @@ fn verify(req: &Req, t: &Tenant, now_secs: i64) -> Result<Verified, ApiError> {
         Some(Value::Number(n)) => n.to_string(),
         _ => return Err(invalid("jti must be a non-empty string or a number")),
     };
-    if t.identity.used_jtis.contains_key(&jti_key(iss, &jti)) {
+    let jti_key = jti_key(iss, &jti);
+    if t.identity.used_jtis.contains_key(&jti_key) {
         return Err(invalid("jti has already been used"));
     }
     Ok(Verified {
-        claims,
         idp_id: idp.id.clone(),
         exp,
+        jti_key,
+        claims,
     })
 }
 
@@ -221,22 +226,11 @@ pub fn login(req: &Req, st: &mut State, tenant_id: &str) -> HResult {
             .collect(),
         Some(_) => return Err(invalid("groups must be an array of strings")),
     };
-    let user_id = st.ids.object_id();
-    let (session_id, csrf) = (st.ids.secret(), st.ids.secret());
-    let mut group_ids = Vec::new();
-    for _ in &group_names {
-        group_ids.push(st.ids.object_id());
-    }
-    let key = jti_key(
-        &claim("iss"),
-        &match v.claims.get("jti") {
-            Some(Value::Number(n)) => n.to_string(),
-            _ => claim("jti"),
-        },
-    );
     let sig_key = st.token_signing_key.clone();
-    let t = st
-        .tenant_mut(tenant_id)
+    let State { tenants, ids, .. } = st;
+    let (session_id, csrf) = (unguessable()?, unguessable()?);
+    let t = tenants
+        .with_id_mut(tenant_id)
         .ok_or_else(|| unauthorized("Unknown tenant"))?;
     let idx = match t
         .users
@@ -255,7 +249,7 @@ pub fn login(req: &Req, st: &mut State, tenant_id: &str) -> HResult {
         }
         None if create_users => {
             t.users.push(User {
-                id: user_id,
+                id: ids.object_id(),
                 subject: sub,
                 name,
                 email: Some(email),
@@ -278,9 +272,9 @@ pub fn login(req: &Req, st: &mut State, tenant_id: &str) -> HResult {
         }
         None => return Err(not_member()),
     };
-    assign_groups(t, idx, &group_names, group_ids, now);
+    assign_groups(t, idx, &group_names, ids, now);
     t.identity.used_jtis.retain(|_, e| *e > now_secs);
-    t.identity.used_jtis.insert(key, v.exp);
+    t.identity.used_jtis.insert(v.jti_key, v.exp);
     t.identity.sessions.retain(|_, s| s.expires_ms > now);
     let user_id = t.users[idx].id.clone();
     t.identity.sessions.insert(
@@ -309,6 +303,16 @@ pub fn login(req: &Req, st: &mut State, tenant_id: &str) -> HResult {
     Ok(resp)
 }
 
+/// A session id or CSRF token: from the system RNG, not the simulator's seeded ids (a seed
+/// makes ids repeatable across runs; a session must not be).
+fn unguessable() -> Result<String, ApiError> {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 24];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| ApiError::http(Api::Generic, 500).detail("no randomness for a session"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// The `.sig` companion of a cookie value: an HMAC under the simulator's token key.
 fn sign(key: &ring::hmac::Key, value: &str) -> String {
     use base64::Engine as _;
@@ -317,10 +321,10 @@ fn sign(key: &ring::hmac::Key, value: &str) -> String {
 }
 
 /// Gives user `idx` the groups named in the claim: existing ones by name (case-insensitive),
-/// missing ones created when the tenant's `autoCreateGroups` is on (`fresh_ids` are their ids).
-fn assign_groups(t: &mut Tenant, idx: usize, names: &[String], fresh_ids: Vec<String>, now: SimMs) {
+/// missing ones created (`providerType: "idp"`) when the tenant's `autoCreateGroups` is on.
+fn assign_groups(t: &mut Tenant, idx: usize, names: &[String], new_ids: &mut Ids, now: SimMs) {
     let mut ids = Vec::new();
-    for (name, fresh) in names.iter().zip(fresh_ids) {
+    for name in names {
         let found = t
             .groups
             .list
@@ -330,6 +334,7 @@ fn assign_groups(t: &mut Tenant, idx: usize, names: &[String], fresh_ids: Vec<St
         let id = match found {
             Some(id) => id,
             None if t.groups.auto_create_groups => {
+                let fresh = new_ids.object_id();
                 t.groups.list.push(Group {
                     id: fresh.clone(),
                     name: name.clone(),

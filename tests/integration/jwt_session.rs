@@ -441,3 +441,27 @@ fn static_keys_are_accepted_in_the_pasted_shapes_and_private_keys_refused() {
     );
     assert!(!refused.body.contains(&private[40..80]));
 }
+
+#[test]
+fn an_es384_key_signs_logins_too() {
+    let sim = Sim::start(&[]);
+    let ec = repo_path("tests/fixtures/ec384-test-key.pem")
+        .display()
+        .to_string();
+    let script = format!(
+        r#"let t = tenant(env("QLIK_TENANT"));
+        t.create_idp(#{{protocol: "jwtAuth", provider: "external", interactive: false,
+            options: #{{issuer: "https://ec.example.com", staticKeys: [#{{kid: "ec", pem: public_pem("{ec}")}}]}}}});
+        let s = t.jwt_login(#{{sub: "ext|eve", name: "Eve", email: "eve@example.com"}},
+            #{{private_key: "{ec}", kid: "ec", issuer: "https://ec.example.com"}});
+        print(`eve ${{s.me().subject}}`);
+        try {{ t.jwt_login(#{{sub: "ext|eve", name: "Eve", email: "eve@example.com"}},
+            #{{private_key: "{rsa}", kid: "ec", issuer: "https://ec.example.com"}}); }}
+        catch (e) {{ print(`other key ${{e.status}} ${{e.code}}`); }}"#,
+        rsa = rsa_path()
+    );
+    let run = sim.script(&script, &["--allow-path", &fixtures()]);
+    run.ok();
+    assert_eq!(run.line("eve"), "ext|eve");
+    assert_eq!(run.line("other key"), "401 LOGIN-1");
+}
