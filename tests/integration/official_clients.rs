@@ -176,12 +176,36 @@ fn the_official_qlik_api_client_cannot_tell() {
     }
     let sim = Sim::start(&[]);
     let token = sim.token(sim.tenant_host());
+    // A jwtAuth IdP trusting the RSA test key, for a session as the admin the token acts as.
+    let key = repo_path("tests/fixtures/rsa-test-key.pem");
+    let pem = sim.script(
+        &format!("print(public_pem(\"{}\"));", key.display()),
+        &[
+            "--allow-path",
+            &repo_path("tests/fixtures").display().to_string(),
+        ],
+    );
+    pem.ok();
+    let idp = json!({"protocol": "jwtAuth", "provider": "external", "interactive": false,
+        "options": {"issuer": "https://node.example.com", "staticKeys": [{"kid": "n1", "pem": pem.stdout.trim()}]}});
+    assert_eq!(
+        send(&sim, "POST", "/api/v1/identity-providers", &idp).status,
+        201
+    );
+    let me = get(&sim, "/api/v1/users/me");
+    let location = me.header("location").unwrap().to_string();
+    let me = get(&sim, &location[location.find("/api/").unwrap()..]);
+    let subject = me.json()["subject"].as_str().unwrap().to_string();
     let out = Command::new("node")
         .current_dir(&dir)
         .arg("check.mjs")
         .env("SIM_URL", &sim.url)
         .env("QLIK_HOST", sim.tenant_host())
         .env("QLIK_TOKEN", token)
+        .env("JWT_KEY_FILE", &key)
+        .env("JWT_KID", "n1")
+        .env("JWT_ISSUER", "https://node.example.com")
+        .env("JWT_SUB", subject)
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -192,6 +216,7 @@ fn the_official_qlik_api_client_cannot_tell() {
     );
     assert!(stdout.contains("ok users"), "{stdout}");
     assert!(stdout.contains("ok groups"), "{stdout}");
+    assert!(stdout.contains("ok session"), "{stdout}");
 }
 
 #[test]

@@ -6,17 +6,22 @@
 // so `fetch` is replaced by one that sends each request to SIM_URL with the URL's host in the
 // Host header (and follows redirects the same way); everything else is @qlik/api's own code.
 
+import crypto from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import { auth } from "@qlik/api";
 import users from "@qlik/api/users";
 import groups from "@qlik/api/groups";
 
 const sim = new URL(process.env.SIM_URL);
+// Cookies of a JWT session (set by `session()` below): sent as a browser would.
+let jar = "";
 
 function send(url, init, hops) {
   const target = new URL(url);
   const headers = Object.fromEntries(new Headers(init.headers ?? {}).entries());
   headers.host = target.host;
+  if (jar) headers.cookie = jar;
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: sim.hostname, port: sim.port, method: init.method ?? "GET", path: target.pathname + target.search, headers },
@@ -86,3 +91,31 @@ system.data.data.forEach(checkGroup);
 const filtered = await groups.filterGroups({ limit: 5 }, { filter: 'name eq "official-client"' });
 need(filtered.data.data.length === 1, "filterGroups");
 console.log("ok groups");
+
+// A JWT authorization session (qlik.dev "Implement JWT authorization"), then @qlik/api's own
+// cookie auth: it reads the CSRF token from /api/v1/csrf-token and sends it on writes.
+if (process.env.JWT_KEY_FILE) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const header = { alg: "RS256", kid: process.env.JWT_KID, typ: "JWT" };
+  const claims = {
+    iss: process.env.JWT_ISSUER, aud: "qlik.api/login/jwt-session", sub: process.env.JWT_SUB, subType: "user",
+    name: "Via Session", email: "session@example.com", email_verified: true,
+    jti: crypto.randomUUID(), iat: now, nbf: now, exp: now + 300,
+  };
+  const input = `${b64(header)}.${b64(claims)}`;
+  const signature = crypto.sign("sha256", Buffer.from(input), fs.readFileSync(process.env.JWT_KEY_FILE)).toString("base64url");
+  const login = await fetch(`https://${process.env.QLIK_HOST}/login/jwt-session`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${input}.${signature}` },
+  });
+  need(login.status === 200, `jwt-session 200 (got ${login.status})`);
+  jar = login.headers.get("set-cookie").split(/,\s*(?=[^;=]+=)/).map((c) => c.split(";")[0]).join("; ");
+  auth.setDefaultHostConfig({ authType: "cookie", host: process.env.QLIK_HOST });
+  users.clearCache();
+  const me = await users.getMyUser();
+  need(me.data.subject === process.env.JWT_SUB, "session user");
+  const written = await groups.createGroup({ name: "via-session" });
+  need(written.status === 201, "write through the session");
+  console.log("ok session");
+}
