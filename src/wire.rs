@@ -189,6 +189,10 @@ pub const SPACES_NOT_EMPTY_CODE: &str = "SPACES-12";
 /// A space assignment naming an unknown user or group answers 404 (the spec lists 404 and not
 /// 400 for assignments); PATCH of an assignment answers 200 with the Assignment.
 pub const SPACES_UNKNOWN_ASSIGNEE_STATUS: u16 = 404;
+/// `GET /spaces?action=publish` ("supports only publish"): the managed spaces the caller may
+/// publish apps to: owned, or held with a role that publishes (qlik.dev "Space roles": a
+/// managed space's `publisher` "Can publish"; `facilitator` manages members) [?].
+pub const SPACES_PUBLISH_ROLES: &[&str] = &["publisher", "facilitator"];
 
 /// Apps error codes are undocumented; same roles-style body.
 pub const APPS_BAD_REQUEST_CODE: &str = "APPS-1";

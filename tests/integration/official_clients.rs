@@ -254,3 +254,48 @@ fn space_assignments_narrow_by_type_and_assignee() {
     assert_eq!(ids(&format!("?assigneeId={who}")), vec![who.clone()]);
     assert_eq!(get(&sim, &format!("{path}?type=robot")).status, 400);
 }
+
+#[test]
+fn spaces_honour_roles_and_the_publish_action() {
+    let sim = Sim::start(&[]);
+    let me = get(&sim, "/api/v1/users/me");
+    let location = me.header("location").unwrap().to_string();
+    let me = get(&sim, &location[location.find("/api/").unwrap()..]).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = user(&sim, "sdk|o", "zz-o", "active");
+    let space = |name: &str, kind: &str, owner: &str| {
+        let body = json!({"name": name, "type": kind});
+        let r = send(&sim, "POST", "/api/v1/spaces", &body);
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        if owner != me {
+            let ops = json!([{"op": "replace", "path": "/ownerId", "value": owner}]);
+            let r = send(&sim, "PATCH", &format!("/api/v1/spaces/{id}"), &ops);
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        id
+    };
+    space("zz-mine", "managed", &me);
+    let theirs = space("zz-theirs", "managed", &other);
+    let shared = space("zz-shared", "shared", &other);
+    space("zz-closed", "managed", &other);
+    let assign = |id: &str, role: &str| {
+        let body = json!({"type": "user", "assigneeId": me, "roles": [role]});
+        let r = send(
+            &sim,
+            "POST",
+            &format!("/api/v1/spaces/{id}/assignments"),
+            &body,
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    };
+    assign(&theirs, "publisher");
+    assign(&shared, "consumer");
+    let publishable = get(&sim, "/api/v1/spaces?action=publish&sort=%2Bname");
+    assert_eq!(names(&publishable), ["zz-mine", "zz-theirs"]);
+    let consuming = get(&sim, "/api/v1/spaces?roles=consumer,facilitator");
+    assert_eq!(names(&consuming), ["zz-shared"]);
+    assert_eq!(get(&sim, "/api/v1/spaces?action=delete").status, 400);
+}
