@@ -65,9 +65,18 @@ pub async fn login(
     let svc = client.service(host, Credentials::Jwt(Secret::new(token)))?;
     let url = svc.url("/login/jwt-session", &[])?;
     let mut req = Request::new(Method::POST, url.clone());
-    // The token is single-use (`jti`): never sent twice. A login changes nothing a script asked
-    // for (like a token request), so a dry run logs in too.
+    // The token is single-use (`jti`): never sent twice.
     req.idempotent = false;
+    // A first login creates the user (and groups, a license): under --dry-run it is planned,
+    // not made, and there is no session to act through.
+    if let Some(plan) = client.plan() {
+        plan.record(&svc, &req);
+        return Err(Error::Usage(format!(
+            "--dry-run: the JWT login on {host} is planned, not made (a first login creates the user), so there is no session to act through"
+        )));
+    }
+    // Not a journaled mutation: a journal would replay the recorded answer, and a session is
+    // never replayed (its cookies are not kept anywhere).
     req.mutating = false;
     let answer = client.send(&svc, req).await?;
     let cookies: Vec<String> = answer

@@ -53,6 +53,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         a handle acting as that user through the session (reads, and writes with the CSRF token).
         `claims` need `sub`, `name`, `email` (plus `groups` to assign groups); `iss`, `aud`, `subType`,
         `jti`, `iat`, `nbf`, `exp` (5 minutes) and `email_verified: true` are filled in unless given.
+        Under `--dry-run` the login is planned, not made, and this throws (a first login creates the user).
         `options`: `#{private_key: \"<PEM file>\", kid, issuer}` of the identity provider.",
         move |t: &mut TenantHandle, claims: Map, options: Map| -> Fallible<TenantHandle> {
             login(&s, t, claims, options)

@@ -465,3 +465,36 @@ fn an_es384_key_signs_logins_too() {
     assert_eq!(run.line("eve"), "ext|eve");
     assert_eq!(run.line("other key"), "401 LOGIN-1");
 }
+
+#[test]
+fn a_dry_run_plans_the_login_and_creates_no_user() {
+    let sim = Sim::start(&[]);
+    let pem = public_pem(&sim);
+    assert_eq!(create_idp(&sim, ISSUER, "k1", &pem, json!({})).status, 201);
+    let script = format!(
+        r#"let t = tenant(env("QLIK_TENANT"));
+        try {{ t.jwt_login(#{{sub: "ext|dry", name: "Dry", email: "dry@example.com"}},
+            #{{private_key: "{key}", kid: "k1", issuer: "{ISSUER}"}}); }}
+        catch (e) {{ print(`dry ${{e.kind}} ${{e.message}}`); }}"#,
+        key = rsa_path()
+    );
+    let run = sim.script(&script, &["--allow-path", &fixtures(), "--dry-run"]);
+    run.ok();
+    assert!(run.line("dry").starts_with("usage "), "{}", run.stdout);
+    assert!(run.line("dry").contains("planned"), "{}", run.stdout);
+    assert!(
+        (run.stdout.clone() + &run.stderr).contains("/login/jwt-session"),
+        "the plan lists the login:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let auth = format!("Bearer {}", sim.token(sim.tenant_host()));
+    let users = sim.http(
+        "GET",
+        sim.tenant_host(),
+        "/api/v1/users?filter=subject%20eq%20%22ext%7Cdry%22",
+        &[("authorization", &auth)],
+        None,
+    );
+    assert_eq!(users.json()["data"], json!([]));
+}
