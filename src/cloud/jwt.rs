@@ -380,6 +380,26 @@ mod tests {
             .unwrap();
     }
 
+    #[test]
+    fn public_pems_verify_what_the_key_signs() {
+        let rsa = include_str!("../../tests/fixtures/rsa-test-key.pem");
+        for (file, kid) in [(rsa.to_string(), "r"), (ec_pem(), "e")] {
+            let key = SigningKey::from_bytes(file.as_bytes(), Some(kid.into())).unwrap();
+            let pem = key.public_pem();
+            assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+            let header = json!({"alg": key.alg(), "kid": kid});
+            let token = key.sign(&header, &json!({"sub": "x"})).unwrap();
+            // What a jwtAuth IdP does with its static key, in every pasted shape.
+            for shape in [pem.clone(), pem.replace('\n', "")] {
+                let claims = crate::sim::verify_with_pem(&token, &shape).unwrap();
+                assert_eq!(claims["sub"], "x");
+            }
+            let mut tampered = token.clone();
+            tampered.insert(token.find('.').unwrap() + 2, 'A');
+            assert!(crate::sim::verify_with_pem(&tampered, &pem).is_err());
+        }
+    }
+
     fn err(file: &[u8]) -> String {
         SigningKey::from_bytes(file, None).unwrap_err()
     }

@@ -120,3 +120,39 @@ pub async fn login(
     session.csrf = Secret::new(csrf);
     Ok(Credentials::Session(session))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn claims_fill_qliks_required_ones_and_keep_what_is_given() {
+        let c = claims(
+            &given(json!({"sub": "s", "name": "N", "email": "e@x", "groups": ["g"], "exp": 5})),
+            "https://idp",
+        )
+        .unwrap();
+        assert_eq!(c["iss"], "https://idp");
+        assert_eq!(c["aud"], wire::JWT_SESSION_AUDIENCE);
+        assert_eq!(c["subType"], "user");
+        assert_eq!(c["email_verified"], true);
+        assert_eq!(c["groups"], json!(["g"]));
+        assert_eq!(c["exp"], 5);
+        assert_eq!(c["iat"], c["nbf"]);
+        for name in wire::JWT_SESSION_REQUIRED_CLAIMS {
+            assert!(c.get(*name).is_some(), "{name}");
+        }
+        let other = claims(
+            &given(json!({"sub": "s", "name": "N", "email": "e@x"})),
+            "i",
+        )
+        .unwrap();
+        assert_ne!(other["jti"], c["jti"], "a fresh jti each time");
+        let missing = claims(&given(json!({"sub": "s", "name": " "})), "i").unwrap_err();
+        assert!(missing.to_string().contains("name"), "{missing}");
+    }
+}

@@ -63,6 +63,8 @@ pub(crate) mod users;
 mod users_legacy;
 
 pub use faults::FaultKind;
+#[cfg(test)]
+pub(crate) use jwt::verify_with_pem;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
