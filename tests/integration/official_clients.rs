@@ -100,6 +100,28 @@ fn users_listing_honours_the_parameters_qlik_sdk_sends_by_default() {
     assert_eq!(names(&by_email), ["zz-c"]);
     let by_subject = get(&sim, "/api/v1/users?subject=sdk%7Cb&status=invited");
     assert_eq!(names(&by_subject), ["zz-b"]);
+    let tenant = get(&sim, &format!("/api/v1/users/{a}")).json()["tenantId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        names(&get(
+            &sim,
+            &format!("/api/v1/users?tenantId={tenant}&status=active")
+        )),
+        ["zz-a", "zz-c"]
+    );
+    assert!(names(&get(&sim, "/api/v1/users?tenantId=elsewhere")).is_empty());
+    let promote =
+        json!([{"op": "replace", "path": "/assignedRoles", "value": [{"name": "TenantAdmin"}]}]);
+    assert_eq!(
+        send(&sim, "PATCH", &format!("/api/v1/users/{c}"), &promote).status,
+        204
+    );
+    assert_eq!(
+        names(&get(&sim, "/api/v1/users?role=TenantAdmin")),
+        ["zz-c"]
+    );
     // `limit` is a number (qlik-sdk types it float); `totalResults` a Python bool.
     let float = get(
         &sim,
