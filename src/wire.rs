@@ -90,6 +90,28 @@ pub const USERS_CONFLICT_CODE: &str = "USERS-9";
 pub const USERS_TOO_LARGE_CODE: &str = "USERS-13";
 /// POST /users answers 413 above "500 kB"; read as 500 × 1024 bytes.
 pub const USERS_MAX_BODY_BYTES: usize = 500 * 1024;
+/// `GET /users` deprecated parameters (spec: "`filter` cannot be combined with" them). qlik-sdk
+/// 0.17 sends `status=active&sortBy=name&sortOrder=asc` on every call, filter or not, so with
+/// `filter` those default values are ignored (not applied) and any other deprecated parameter
+/// is 400 [?]; without `filter` each is applied as the old spec describes (status, email,
+/// subject, role name, tenantId equality; sortBy/sortOrder when `sort` is absent; the
+/// id cursors startingAfter/endingBefore).
+pub const USERS_DEPRECATED_PARAMS: &[&str] = &[
+    "email",
+    "subject",
+    "status",
+    "role",
+    "tenantId",
+    "sortBy",
+    "sortOrder",
+    "startingAfter",
+    "endingBefore",
+];
+pub const USERS_DEPRECATED_DEFAULTS: &[(&str, &str)] = &[
+    ("status", "active"),
+    ("sortBy", "name"),
+    ("sortOrder", "asc"),
+];
 
 /// Roles error codes (400, 404) are not documented; these are ours.
 pub const ROLES_BAD_REQUEST_CODE: &str = "ROLES-1";
@@ -167,6 +189,10 @@ pub const SPACES_NOT_EMPTY_CODE: &str = "SPACES-12";
 /// A space assignment naming an unknown user or group answers 404 (the spec lists 404 and not
 /// 400 for assignments); PATCH of an assignment answers 200 with the Assignment.
 pub const SPACES_UNKNOWN_ASSIGNEE_STATUS: u16 = 404;
+/// `GET /spaces?action=publish` ("supports only publish"): the managed spaces the caller may
+/// publish apps to: owned, or held with a role that publishes (qlik.dev "Space roles": a
+/// managed space's `publisher` "Can publish"; `facilitator` manages members) [?].
+pub const SPACES_PUBLISH_ROLES: &[&str] = &["publisher", "facilitator"];
 
 /// Apps error codes are undocumented; same roles-style body.
 pub const APPS_BAD_REQUEST_CODE: &str = "APPS-1";
@@ -246,6 +272,61 @@ pub const MULTICLOUD_PROVIDER: &str = "qlik";
 /// `QLIK-IDP-POPTS` is documented as a "uuid hash of the pending config"; ours is the
 /// SHA-256 of the IdP's `pendingOptions`/`options` JSON, formatted as a UUID.
 pub const IDP_POPTS_HEADER: &str = "QLIK-IDP-POPTS";
+
+/// JWT authorization sessions (`POST /login/jwt-session`, qlik.dev "Login" API and "Create
+/// signed tokens for JWT authorization"). Confirmed: `aud`, the claim list, the one-hour
+/// `exp - nbf` window, single-use `jti`, signatures "other than HS", and the error body of a
+/// missing claim: 400 `{errors:[{title:"Invalid token request", detail:"JWT_LOGIN_VALIDATIONS
+/// Missing required claim: nbf", code:"INTERNAL-TOKEN-1", status:"400"}], traceId}` (a Qlik
+/// support thread). Assumed [?]: every claim-validation refusal (audience, times, window,
+/// reused `jti`, `subType`) has that same 400 shape; an unknown issuer or kid, a bad signature,
+/// an HS/none algorithm, or an inactive IdP is 401 (the Login API's documented "Invalid login")
+/// with code `LOGIN-1`; `email_verified` is required like the other listed claims; `groups`
+/// is optional.
+pub const JWT_SESSION_AUDIENCE: &str = "qlik.api/login/jwt-session";
+pub const JWT_SESSION_MAX_WINDOW_SECS: i64 = 3600;
+pub const JWT_SESSION_REQUIRED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "subType",
+    "name",
+    "email",
+    "email_verified",
+    "jti",
+    "iat",
+    "nbf",
+    "exp",
+];
+/// Verifiable with ring: RSA PKCS#1 v1.5 and ECDSA P-256/P-384 (ES512 is not offered).
+pub const JWT_SESSION_ALGS: &[&str] = &["RS256", "RS384", "RS512", "ES256", "ES384"];
+pub const JWT_SESSION_INVALID_CODE: &str = "INTERNAL-TOKEN-1";
+pub const JWT_SESSION_INVALID_TITLE: &str = "Invalid token request";
+pub const JWT_SESSION_INVALID_PREFIX: &str = "JWT_LOGIN_VALIDATIONS ";
+pub const JWT_SESSION_UNAUTHORIZED_CODE: &str = "LOGIN-1";
+/// A login whose subject has no user while the IdP has `createNewUsersOnLogin: false`, or whose
+/// user is disabled: 403 `AUTH-5` "User is not a member of tenant" (a Qlik support article
+/// shows this body for an interactive login; assumed the same here [?]).
+pub const JWT_SESSION_NOT_MEMBER_CODE: &str = "AUTH-5";
+/// Cookie names [?]: Qlik Cloud's edge sets a signed session cookie pair and a CSRF cookie
+/// pair as seen in browsers (`_session`, `_session.sig`, `_csrfToken`, `_csrfToken.sig`); the
+/// token itself is read, as @qlik/api does for cookie auth, from the `qlik-csrf-token` header of
+/// `GET /api/v1/csrf-token` (documented: 204 with the header; 400 for auth without a session).
+/// Writes through a session must send it back in `qlik-csrf-token`; without it (or wrong) they
+/// are refused 403 `CSRF-1` [?].
+pub const SESSION_COOKIE: &str = "_session";
+pub const SESSION_SIG_COOKIE: &str = "_session.sig";
+pub const CSRF_COOKIE: &str = "_csrfToken";
+pub const CSRF_SIG_COOKIE: &str = "_csrfToken.sig";
+pub const CSRF_HEADER: &str = "qlik-csrf-token";
+pub const CSRF_REFUSED_CODE: &str = "CSRF-1";
+pub const CSRF_NOT_SUPPORTED_CODE: &str = "CSRF-2";
+/// A session's lifetime on the sim clock [?] (Qlik does not document it; an hour of idle
+/// time is what browsers observe).
+pub const JWT_SESSION_LIFETIME_SECS: i64 = 3600;
+/// Groups named in the `groups` claim: with the tenant's `autoCreateGroups` on, missing ones
+/// are created (`providerType: "idp"`); existing groups of that name are assigned either way,
+/// and the user's earlier IdP groups are replaced by the claim's list (custom groups stay) [?].
+pub const JWT_SESSION_GROUPS_REPLACE: bool = true;
 
 /// QSEoW hybrid deployment service (HDS). Create and `elastictokenconfig` are seen in public
 /// scripts; list, get, update (PUT), delete follow REST symmetry; test connection's path is not

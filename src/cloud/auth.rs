@@ -27,6 +27,18 @@ pub enum Credentials {
     /// Nothing in `Authorization`: the identity travels otherwise (a QSEoW client certificate,
     /// a header-authentication virtual proxy).
     Anonymous,
+    /// A JWT authorization session (`POST /login/jwt-session`): its cookies go in `Cookie`,
+    /// and its CSRF token in `qlik-csrf-token` on writes.
+    Session(SessionCookies),
+}
+
+/// What a JWT authorization session sends back: both are secrets, never shown.
+#[derive(Debug, Clone)]
+pub struct SessionCookies {
+    /// The `Cookie` header value (`name=value; ...`).
+    pub cookies: Secret,
+    /// The CSRF token, empty until read from `GET /api/v1/csrf-token`.
+    pub csrf: Secret,
 }
 
 /// How an OAuth client proves itself at `/oauth/token`.
@@ -69,6 +81,7 @@ impl Credentials {
             Credentials::ApiKey(_) => "api key".to_string(),
             Credentials::Jwt(_) => "jwt".to_string(),
             Credentials::Anonymous => "no bearer".to_string(),
+            Credentials::Session(_) => "jwt session".to_string(),
         }
     }
 
@@ -100,7 +113,10 @@ impl Credentials {
                     .unwrap_or_default();
                 format!("{id} {proof} {} {user}", scope.as_deref().unwrap_or(""))
             }
-            Credentials::ApiKey(_) | Credentials::Jwt(_) | Credentials::Anonymous => String::new(),
+            Credentials::ApiKey(_)
+            | Credentials::Jwt(_)
+            | Credentials::Anonymous
+            | Credentials::Session(_) => String::new(),
         }
     }
 }

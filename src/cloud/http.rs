@@ -11,7 +11,9 @@ use super::plan::Plan;
 use super::reconcile::{self, Natural};
 use crate::journal::{self, Journal, Known};
 use crate::secret::Secret;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, COOKIE, LOCATION, RETRY_AFTER,
+};
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
@@ -467,7 +469,14 @@ impl Client {
                     .await;
             }
             let raw = match self
-                .exchange(svc, &method, &url, &headers, body.as_ref(), bearer.as_ref())
+                .exchange(
+                    svc,
+                    (&method, &url),
+                    &headers,
+                    body.as_ref(),
+                    bearer.as_ref(),
+                    with_auth,
+                )
                 .await
             {
                 Ok(raw) => raw,
@@ -648,7 +657,7 @@ impl Client {
     async fn bearer(&self, svc: &Service) -> Result<Option<Secret>> {
         match &svc.creds {
             Credentials::ApiKey(key) | Credentials::Jwt(key) => return Ok(Some(key.clone())),
-            Credentials::Anonymous => return Ok(None),
+            Credentials::Anonymous | Credentials::Session(_) => return Ok(None),
             Credentials::Client { .. } => {}
         }
         let slot = self
@@ -751,11 +760,11 @@ impl Client {
     async fn exchange(
         &self,
         svc: &Service,
-        method: &Method,
-        url: &Url,
+        (method, url): (&Method, &Url),
         headers: &[(HeaderName, String)],
         body: Option<&Value>,
         bearer: Option<&Secret>,
+        with_auth: bool,
     ) -> std::result::Result<Raw, Lost> {
         let started = Instant::now();
         let pool = svc.tls.as_ref().unwrap_or(&self.inner.http);
@@ -777,6 +786,9 @@ impl Client {
                 })?;
             value.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, value);
+        }
+        if let (Credentials::Session(session), true) = (&svc.creds, with_auth) {
+            rb = session_headers(rb, method, session)?;
         }
         if let Some(body) = body {
             rb = rb.json(body);
@@ -930,4 +942,28 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
     } else {
         parts.join(": ")
     }
+}
+
+/// A session's cookies, and on a write its CSRF token (what a browser and @qlik/api send),
+/// marked sensitive like a bearer.
+fn session_headers(
+    rb: reqwest::RequestBuilder,
+    method: &Method,
+    session: &super::auth::SessionCookies,
+) -> Result<reqwest::RequestBuilder> {
+    let sensitive = |text: &str, what: &str| {
+        let mut value = HeaderValue::from_str(text)
+            .map_err(|_| Error::Usage(format!("the session's {what} is not valid header text")))?;
+        value.set_sensitive(true);
+        Ok::<_, Error>(value)
+    };
+    let mut rb = rb.header(COOKIE, sensitive(session.cookies.expose(), "cookies")?);
+    let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !reads && !session.csrf.expose().is_empty() {
+        rb = rb.header(
+            crate::wire::CSRF_HEADER,
+            sensitive(session.csrf.expose(), "CSRF token")?,
+        );
+    }
+    Ok(rb)
 }

@@ -73,6 +73,39 @@ impl SigningKey {
         jwk
     }
 
+    /// The public half as a `PUBLIC KEY` PEM (SubjectPublicKeyInfo), as a `jwtAuth` identity
+    /// provider's `staticKeys[].pem` expects it.
+    pub fn public_pem(&self) -> String {
+        // AlgorithmIdentifier contents, then the BIT STRING's key bytes.
+        let (alg, key): (Vec<u8>, Vec<u8>) = match &self.key {
+            Key::Rsa(k) => {
+                let mut alg = der(
+                    0x06,
+                    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+                );
+                alg.extend([0x05, 0x00]);
+                (alg, k.public().as_ref().to_vec())
+            }
+            Key::Ec384(k) => {
+                let mut alg = der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
+                alg.extend(der(0x06, &[0x2b, 0x81, 0x04, 0x00, 0x22]));
+                (alg, k.public_key().as_ref().to_vec())
+            }
+        };
+        let mut bits = vec![0];
+        bits.extend(key);
+        let mut spki = der(0x30, &alg);
+        spki.extend(der(0x03, &bits));
+        let b64 = STANDARD.encode(der(0x30, &spki));
+        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END PUBLIC KEY-----\n");
+        pem
+    }
+
     /// The required members only, in RFC 7638 order.
     fn jwk_members(&self) -> Value {
         match &self.key {
@@ -240,7 +273,26 @@ fn pem_block(file: &[u8]) -> Result<Option<(String, Vec<u8>)>, String> {
 }
 
 /// A random UUID (version 4) for `jti`.
-fn uuid_v4() -> String {
+/// A DER element: tag, definite length, contents.
+fn der(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = contents.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let len: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | len.len() as u8);
+        out.extend(len);
+    }
+    out.extend_from_slice(contents);
+    out
+}
+
+pub(crate) fn uuid_v4() -> String {
     let mut b = [0u8; 16];
     ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut b).unwrap_or_default();
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -326,6 +378,26 @@ mod tests {
                 &URL_SAFE_NO_PAD.decode(parts[0]).unwrap(),
             )
             .unwrap();
+    }
+
+    #[test]
+    fn public_pems_verify_what_the_key_signs() {
+        let rsa = include_str!("../../tests/fixtures/rsa-test-key.pem");
+        for (file, kid) in [(rsa.to_string(), "r"), (ec_pem(), "e")] {
+            let key = SigningKey::from_bytes(file.as_bytes(), Some(kid.into())).unwrap();
+            let pem = key.public_pem();
+            assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+            let header = json!({"alg": key.alg(), "kid": kid});
+            let token = key.sign(&header, &json!({"sub": "x"})).unwrap();
+            // What a jwtAuth IdP does with its static key, in every pasted shape.
+            for shape in [pem.clone(), pem.replace('\n', "")] {
+                let claims = crate::sim::verify_with_pem(&token, &shape).unwrap();
+                assert_eq!(claims["sub"], "x");
+            }
+            let mut tampered = token.clone();
+            tampered.insert(token.find('.').unwrap() + 2, 'A');
+            assert!(crate::sim::verify_with_pem(&tampered, &pem).is_err());
+        }
     }
 
     fn err(file: &[u8]) -> String {

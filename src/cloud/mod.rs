@@ -11,6 +11,7 @@ pub mod http;
 mod idps;
 mod items;
 pub mod jwt;
+pub mod jwt_session;
 mod licenses;
 mod oauth_clients;
 pub mod plan;

@@ -112,6 +112,7 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     super::roles::register(&mut engine);
     super::groups::register(&mut engine);
     super::idps::register(&mut engine);
+    super::jwt_login::register(&mut engine, session);
     super::oauth_clients::register(&mut engine);
     super::spaces::register(&mut engine);
     super::apikeys::register(&mut engine);

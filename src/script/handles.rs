@@ -66,6 +66,15 @@ impl ApiCalls for RegionHandle {
     }
 }
 
+impl TenantHandle {
+    /// The same tenant and client, authenticated by `creds` instead.
+    pub fn with_credentials(&self, creds: Credentials) -> TenantHandle {
+        let mut handle = self.clone();
+        handle.api.svc.creds = creds;
+        handle
+    }
+}
+
 impl RegionHandle {
     /// A handle on a tenant of this region with the same (region-level) credentials.
     pub fn tenant(&self, host: &str) -> Fallible<TenantHandle> {
@@ -149,7 +158,11 @@ fn impersonation(user: &Dynamic) -> Fallible<Impersonation> {
 
 /// A private key file (PEM or DER), read like every file a script names (confined to the file
 /// roots).
-fn signing_key(roots: &FileRoots, path: &str, kid: Option<String>) -> Fallible<SigningKey> {
+pub(super) fn signing_key(
+    roots: &FileRoots,
+    path: &str,
+    kid: Option<String>,
+) -> Fallible<SigningKey> {
     let file = roots.read(path).or_else(fail)?;
     SigningKey::from_bytes(&file, kid).or_else(|e| fail(format!("{path}: {e}")))
 }

@@ -20,6 +20,7 @@ mod apikeys;
 mod groups;
 mod handles;
 mod idps;
+mod jwt_login;
 mod licenses;
 mod locations;
 mod native;

@@ -125,9 +125,58 @@ pub fn resolve(t: &Tenant, v: &Value) -> Result<Vec<String>, String> {
 
 /// GET /api/v1/groups
 pub fn list(req: &Req, t: &Tenant) -> HResult {
+    // qlik-sdk sends `systemGroups=False` on every call; `true` lists the system groups
+    // "instead of regular groups" (the other parameters then do not apply).
+    match req.q("systemGroups") {
+        None => {}
+        Some(v) if v.eq_ignore_ascii_case("false") => {}
+        Some(v) if v.eq_ignore_ascii_case("true") => return system_groups(req, t),
+        Some(v) => {
+            return Err(bad(format!(
+                "systemGroups must be true or false, got \"{v}\""
+            )))
+        }
+    }
+    listing(
+        req,
+        t,
+        req.q("filter"),
+        &["name", "id", "_id", "createdAt", "lastUpdatedAt"],
+    )
+}
+
+/// POST /api/v1/groups/actions/filter: body `{filter}`; `limit`, `next`, `prev`, and `sort`
+/// by name only (as @qlik/api's `filterGroups` types it).
+pub fn filter_post(req: &Req, t: &Tenant) -> HResult {
+    let body = req.json_or_empty().map_err(bad)?;
+    let filter = match body.get("filter") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(f)) => Some(f.as_str()),
+        Some(_) => return Err(bad("filter must be a string")),
+    };
+    listing(req, t, filter, &["name"])
+}
+
+/// The system groups (the tenant's "Everyone"), as a list answer.
+fn system_groups(req: &Req, t: &Tenant) -> HResult {
+    let everyone = json!({
+        "id": wire::GROUPS_EVERYONE_ID,
+        "tenantId": t.id,
+        "name": wire::GROUPS_EVERYONE_NAME,
+        "description": "",
+        "status": "active",
+        "providerType": "custom",
+        "assignedRoles": [],
+        "createdAt": iso(t.created_ms),
+        "lastUpdatedAt": iso(t.created_ms),
+        "links": {"self": {"href": req.abs(&format!("/api/v1/groups/{}", wire::GROUPS_EVERYONE_ID))}},
+    });
+    ok(&json!({"data": [everyone], "links": {"self": {"href": req.abs(&req.path)}}}))
+}
+
+fn listing(req: &Req, t: &Tenant, filter: Option<&str>, sorts: &[&str]) -> HResult {
     let page = paging::parse(req, 20, 100).map_err(bad)?;
-    let filter = req
-        .q("filter")
+    let filter = filter
         .map(|f| scim::parse(f, &FILTER).map_err(|e| bad(format!("Invalid filter: {e}"))))
         .transpose()?;
     let mut items: Vec<&Group> = t
@@ -151,6 +200,9 @@ pub fn list(req: &Req, t: &Tenant) -> HResult {
         Some(f) => (true, f),
         None => (false, sort.strip_prefix('+').unwrap_or(sort)),
     };
+    if !sorts.contains(&field) {
+        return Err(bad(format!("Invalid sort \"{sort}\"")));
+    }
     match field {
         "name" => items.sort_by_key(|g| g.name.to_lowercase()),
         "id" | "_id" => items.sort_by(|a, b| a.id.cmp(&b.id)),

@@ -15,6 +15,8 @@ pub struct TenantIdentity {
     pub api_keys: Vec<ApiKey>,
     /// `"<clientId> <jti>"` of accepted client assertions -> their `exp` (Unix seconds).
     pub used_jtis: HashMap<String, i64>,
+    /// JWT authorization sessions by session cookie value.
+    pub sessions: HashMap<String, super::jwt_session::Session>,
 }
 
 /// An identity provider: the stored object (without `id`, `created`, `lastUpdated`, which are

@@ -222,54 +222,11 @@ pub fn verify_assertion(token: &str, keys: &[Value], expect: &Expect) -> Result<
     })
 }
 
-/// Checks that `pem` is one public key in PEM (`PUBLIC KEY`, i.e. SubjectPublicKeyInfo, or
-/// `RSA PUBLIC KEY`, i.e. PKCS#1) whose DER is well formed.
+/// Checks that `pem` is one public key in PEM (`PUBLIC KEY`, i.e. SubjectPublicKeyInfo,
+/// `RSA PUBLIC KEY`, i.e. PKCS#1, or an X.509 `CERTIFICATE`) whose DER is well formed, in any
+/// of the shapes [`super::pem::spki_der`] reads (newlines stripped or escaped included).
 pub fn check_public_key_pem(pem: &str) -> Result<(), String> {
-    let text = pem.trim().replace("\\n", "\n");
-    let (label, rest) = text
-        .strip_prefix("-----BEGIN ")
-        .and_then(|r| r.split_once("-----"))
-        .ok_or("pem must start with -----BEGIN PUBLIC KEY-----")?;
-    if label != "PUBLIC KEY" && label != "RSA PUBLIC KEY" {
-        // Name the usual labels (PRIVATE KEY, CERTIFICATE); never echo arbitrary text.
-        let plain = label.len() <= 40 && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ');
-        let what = if plain { label } else { "block" };
-        return Err(format!(
-            "pem holds a {what}, not a PUBLIC KEY (never send a private key)"
-        ));
-    }
-    let end = format!("-----END {label}-----");
-    let body = rest
-        .trim_end()
-        .strip_suffix(end.as_str())
-        .ok_or(format!("pem must end with {end}"))?;
-    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|_| "pem body is not base64".to_string())?;
-    let (inner, rest) = der_take(&der, 0x30).ok_or("pem body is not a DER SEQUENCE")?;
-    if !rest.is_empty() {
-        return Err("pem body has trailing bytes".into());
-    }
-    let ok = if label == "PUBLIC KEY" {
-        // SEQUENCE { SEQUENCE { OID, params }, BIT STRING }
-        der_take(inner, 0x30)
-            .and_then(|(alg, r)| {
-                der_take(alg, 0x06)?;
-                der_take(r, 0x03)
-            })
-            .is_some_and(|(bits, r)| r.is_empty() && bits.len() > 1)
-    } else {
-        // SEQUENCE { INTEGER n, INTEGER e }
-        der_take(inner, 0x02)
-            .and_then(|(_, r)| der_take(r, 0x02))
-            .is_some_and(|(_, r)| r.is_empty())
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err("pem does not hold a well-formed public key".into())
-    }
+    super::pem::spki_der(pem).map(|_| ())
 }
 
 /// A new ECDSA P-256 key pair for signing ES256 JWTs: its PKCS#8 document (keep it private)
@@ -335,7 +292,7 @@ pub fn decode_unverified(token: &str) -> Option<(Value, Value)> {
 }
 
 /// Verifies the signature of a compact JWS with a `PUBLIC KEY` PEM (SubjectPublicKeyInfo):
-/// ES256 (P-256), ES384 (P-384) or RS256 (RSA). Returns the payload; the error says why not.
+/// ES256 (P-256), ES384 (P-384) or RS256/RS384/RS512 (RSA). Returns the payload; the error says why not.
 pub fn verify_with_pem(token: &str, pem: &str) -> Result<Value, String> {
     let parts: Vec<&str> = token.trim().split('.').collect();
     if parts.len() != 3 {
@@ -344,16 +301,7 @@ pub fn verify_with_pem(token: &str, pem: &str) -> Result<Value, String> {
     let (header, payload) = decode_unverified(token).ok_or("the token is not base64url JSON")?;
     let sig = b64url(parts[2]).ok_or("the token signature is not base64url")?;
     let alg = str_field(&header, "alg").unwrap_or("");
-    let text = pem.trim().replace("\\n", "\n");
-    let b64: String = text
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .flat_map(|l| l.chars())
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|_| "the public key PEM is not base64".to_string())?;
+    let der = super::pem::spki_der(pem).map_err(|e| format!("the trusted key: {e}"))?;
     // SEQUENCE { SEQUENCE { OID alg, params }, BIT STRING key }
     let (inner, _) = der_take(&der, 0x30).ok_or("the public key is not DER")?;
     let (alg_id, rest) = der_take(inner, 0x30).ok_or("the public key has no algorithm")?;
@@ -369,6 +317,8 @@ pub fn verify_with_pem(token: &str, pem: &str) -> Result<Value, String> {
         (o, Some(c), "ES256") if o == EC && c == P256 => &signature::ECDSA_P256_SHA256_FIXED,
         (o, Some(c), "ES384") if o == EC && c == P384 => &signature::ECDSA_P384_SHA384_FIXED,
         (o, _, "RS256") if o == RSA => &signature::RSA_PKCS1_2048_8192_SHA256,
+        (o, _, "RS384") if o == RSA => &signature::RSA_PKCS1_2048_8192_SHA384,
+        (o, _, "RS512") if o == RSA => &signature::RSA_PKCS1_2048_8192_SHA512,
         _ => {
             return Err(format!(
                 "the token's alg {alg:?} does not fit the trusted key"

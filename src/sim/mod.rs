@@ -28,6 +28,7 @@ mod errors;
 mod faults;
 #[cfg(test)]
 mod faults_tests;
+mod fields;
 mod groups;
 mod identity;
 #[cfg(test)]
@@ -37,12 +38,14 @@ mod ids;
 mod invite;
 mod items;
 pub(crate) mod jwt;
+mod jwt_session;
 mod license_assignments;
 mod licenses;
 mod limits;
 mod oauth;
 mod oauth_clients;
 mod paging;
+mod pem;
 pub(crate) mod qseow;
 mod request;
 mod roles;
@@ -57,8 +60,11 @@ mod tenants_tests;
 #[cfg(test)]
 mod test_support;
 pub(crate) mod users;
+mod users_legacy;
 
 pub use faults::FaultKind;
+#[cfg(test)]
+pub(crate) use jwt::verify_with_pem;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -267,6 +267,11 @@ fn mint(
 
 /// Checks the Bearer token of an API call against `target`.
 pub fn authenticate(req: &Req, st: &State, target: &Target) -> Result<Caller, ApiError> {
+    if req.header("authorization").is_none() {
+        if let Some(by_session) = super::jwt_session::authenticate(req, st, target) {
+            return by_session;
+        }
+    }
     let auth = req
         .header("authorization")
         .ok_or_else(|| unauthorized("Missing Authorization header"))?;
@@ -310,7 +315,7 @@ pub fn authenticate(req: &Req, st: &State, target: &Target) -> Result<Caller, Ap
 }
 
 /// The caller `user_id` on tenant `tenant_id`, once the tenant and the user are both active.
-fn active_caller(
+pub(super) fn active_caller(
     st: &State,
     tenant_id: &str,
     client_id: String,

@@ -29,8 +29,9 @@ pub fn decode_cursor(cursor: &str) -> Option<usize> {
 pub fn parse(req: &Req, default: usize, max: usize) -> Result<PageReq, String> {
     let limit = match req.q("limit") {
         None => default,
-        Some(s) => match s.trim().parse::<i64>() {
-            Ok(n) if n >= 1 && n as usize <= max => n as usize,
+        // A number: qlik-sdk types it `float` (a caller may send `20.0`).
+        Some(s) => match s.trim().parse::<f64>() {
+            Ok(n) if n.fract() == 0.0 && n >= 1.0 && n <= max as f64 => n as usize,
             _ => {
                 return Err(format!(
                     "limit must be an integer between 1 and {max}, got \"{s}\""

@@ -4,6 +4,7 @@
 
 use super::errors::{Api, ApiError, HResult};
 use super::faults::{self, Face, Fault, Faults};
+use super::jwt_session;
 use super::limits::Tier;
 use super::oauth::{self, Caller, Target};
 use super::request::{host_name, parse_query, Req};
@@ -153,6 +154,9 @@ enum Route {
     ApiKeys(Vec<String>),
     OAuthClients(Vec<String>),
     Idps(Vec<String>),
+    JwtSession,
+    CsrfToken,
+    GroupsFilter,
 }
 
 /// The route of a path on a host kind, with the methods it allows.
@@ -167,6 +171,9 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
     };
     if common.is_some() {
         return common;
+    }
+    if let (HostKind::Tenant(_), ["login", "jwt-session"]) = (kind, segs) {
+        return Some((Route::JwtSession, POST));
     }
     let rest = match segs {
         ["api", "v1", rest @ ..] => rest,
@@ -203,6 +210,7 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             ["licenses", "consumption"] => Some((Route::LicensesConsumption, GET)),
             ["users", "actions", "invite"] => Some((Route::UsersInvite, POST)),
             ["groups"] => Some((Route::Groups, &["GET", "POST"])),
+            ["groups", "actions", "filter"] => Some((Route::GroupsFilter, POST)),
             ["groups", "settings"] => Some((Route::GroupsSettings, &["GET", "PATCH"])),
             ["groups", id] => Some((Route::Group(id.to_string()), &["GET", "DELETE"])),
             ["spaces"] => Some((Route::Spaces, &["GET", "POST"])),
@@ -223,6 +231,7 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
             ["oauth-clients", rest @ ..] => {
                 oauth_clients::methods(rest).map(|m| (Route::OAuthClients(owned(rest)), m))
             }
+            ["csrf-token"] => Some((Route::CsrfToken, GET)),
             ["identity-providers", rest @ ..] => {
                 idps::methods(rest).map(|m| (Route::Idps(owned(rest)), m))
             }
@@ -361,6 +370,12 @@ fn cloud_api(req: &Req, st: &mut State, kind: HostKind, route: Route) -> HResult
         Route::Token => return oauth::token(req, st, &target),
         Route::WellKnown => return oauth::metadata(req),
         Route::ProductInfo => return oauth::product_info(),
+        Route::JwtSession => {
+            return match &kind {
+                HostKind::Tenant(id) => jwt_session::login(req, st, id),
+                HostKind::Register(_) => Err(not_found()),
+            }
+        }
         _ => {}
     }
     let caller = oauth::authenticate(req, st, &target)?;
@@ -452,6 +467,8 @@ fn tenant_api(
         }
         Route::Idps(rest) => idps::handle(req, st, tenant_id, &user_id, &refs(&rest)),
         Route::Role(id) => roles::get(req, t, &id),
+        Route::CsrfToken => jwt_session::csrf_token(req, st, tenant_id),
+        Route::GroupsFilter => groups::filter_post(req, t),
         Route::Items => items::list(req, t),
         Route::Users | Route::User(_) => {
             if !admin {

@@ -268,6 +268,42 @@ pub fn list(req: &Req, t: &Tenant, caller: &str) -> HResult {
     }
     let name = req.q("name").map(str::to_lowercase);
     let owner = req.q("ownerId");
+    // `roles=a,b`: spaces where the caller holds one of those roles (directly or through a
+    // group); `action=publish`: spaces the caller may publish to (see `wire.rs`).
+    let roles: Vec<&str> = req
+        .q("roles")
+        .map(|r| {
+            r.split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let publish = match req.q("action") {
+        None => false,
+        Some("publish") => true,
+        Some(a) => {
+            return Err(bad(format!(
+                "action supports only \"publish\", got \"{a}\""
+            )))
+        }
+    };
+    let held = |s: &Space| -> Vec<&str> {
+        let groups = t
+            .user(caller)
+            .map(|u| u.group_ids.as_slice())
+            .unwrap_or_default();
+        t.spaces
+            .assignments
+            .iter()
+            .filter(|a| a.space_id == s.id)
+            .filter(|a| match a.kind {
+                "user" => a.assignee_id == caller,
+                _ => groups.contains(&a.assignee_id),
+            })
+            .flat_map(|a| a.roles.iter().map(String::as_str))
+            .collect()
+    };
     let mut items: Vec<&Space> = t
         .spaces
         .list
@@ -278,6 +314,15 @@ pub fn list(req: &Req, t: &Tenant, caller: &str) -> HResult {
                 .is_none_or(|n| s.name.to_lowercase().contains(n))
         })
         .filter(|s| owner.is_none_or(|o| s.owner_id == o))
+        .filter(|s| roles.is_empty() || held(s).iter().any(|r| roles.contains(r)))
+        .filter(|s| {
+            !publish
+                || (s.kind == "managed"
+                    && (s.owner_id == caller
+                        || held(s)
+                            .iter()
+                            .any(|r| wire::SPACES_PUBLISH_ROLES.contains(r))))
+        })
         .collect();
     let sort = req.q("sort").unwrap_or("+name");
     let (desc, field) = match sort.strip_prefix('-') {
@@ -402,11 +447,20 @@ pub fn list_assignments(req: &Req, t: &Tenant, space_id: &str) -> HResult {
         return Err(not_found(space_id));
     }
     let page = paging::parse(req, 10, 100).map_err(bad)?;
+    // @qlik/api `getSpaceAssignments` narrows by `type` (user|group) and `assigneeId`.
+    let kind = match req.q("type") {
+        None => None,
+        Some(k @ ("user" | "group")) => Some(k),
+        Some(k) => return Err(bad(format!("type must be user or group, got \"{k}\""))),
+    };
+    let assignee = req.q("assigneeId");
     let items: Vec<&SpaceAssignment> = t
         .spaces
         .assignments
         .iter()
         .filter(|a| a.space_id == space_id)
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .filter(|a| assignee.is_none_or(|id| a.assignee_id == id))
         .collect();
     let data: Vec<Value> = paging::slice(&items, page)
         .iter()

@@ -5,11 +5,13 @@ use super::clock::{iso, SimMs};
 use super::errors::{
     self, coded, json_response, no_content, ok, redirect, with_header, Api, ApiError, HResult,
 };
+use super::fields;
 use super::ids::Ids;
 use super::paging;
 use super::request::{self, Req};
 use super::scim::{self, Filter, Schema};
 use super::state::{Tenant, User};
+use super::users_legacy::Legacy;
 use crate::wire;
 use serde_json::{json, Map, Value};
 
@@ -163,9 +165,19 @@ fn sort_key(t: &Tenant, u: &User, field: &str) -> String {
 }
 
 /// Filters, sorts and pages the tenant's users; shared by GET /users and POST /users/actions/filter.
-fn listing(req: &Req, t: &Tenant, filter: Option<Filter>, allowed_sorts: &[&str]) -> HResult {
-    let page = paging::parse(req, 20, 100).map_err(bad)?;
-    let sort = req.q("sort").unwrap_or("+name");
+fn listing(
+    req: &Req,
+    t: &Tenant,
+    filter: Option<Filter>,
+    allowed_sorts: &[&str],
+    legacy: Legacy,
+) -> HResult {
+    let mut page = paging::parse(req, 20, 100).map_err(bad)?;
+    let legacy_sort = legacy
+        .sort
+        .as_ref()
+        .map(|(desc, f)| format!("{}{f}", if *desc { "-" } else { "+" }));
+    let sort = req.q("sort").or(legacy_sort.as_deref()).unwrap_or("+name");
     let (desc, field) = match sort.strip_prefix('-') {
         Some(f) => (true, f),
         None => (false, sort.strip_prefix('+').unwrap_or(sort)),
@@ -182,7 +194,7 @@ fn listing(req: &Req, t: &Tenant, filter: Option<Filter>, allowed_sorts: &[&str]
     let mut items: Vec<&User> = t
         .users
         .iter()
-        .filter(|u| u.status != "deleted")
+        .filter(|u| legacy.admits(t, u))
         .filter(|u| {
             filter
                 .as_ref()
@@ -197,8 +209,12 @@ fn listing(req: &Req, t: &Tenant, filter: Option<Filter>, allowed_sorts: &[&str]
     if desc {
         items.reverse();
     }
+    let (items, start) = legacy.window(items, page.limit, bad)?;
+    if let Some(start) = start {
+        page.start = start;
+    }
     ok(&paging::page_body(req, page, &items, |u| {
-        user_json(req, t, u)
+        fields::project(req, user_json(req, t, u))
     }))
 }
 
@@ -239,7 +255,8 @@ pub fn parse_filter(text: &str) -> Result<Filter, ApiError> {
 
 pub fn list(req: &Req, t: &Tenant) -> HResult {
     let filter = req.q("filter").map(parse_filter).transpose()?;
-    listing(req, t, filter, SORT_FIELDS)
+    let legacy = Legacy::read(req, filter.is_some(), SORT_FIELDS, bad)?;
+    listing(req, t, filter, SORT_FIELDS, legacy)
 }
 
 /// POST /api/v1/users/actions/filter: body `{filter}`; sort only by name.
@@ -252,7 +269,7 @@ pub fn filter_post(req: &Req, t: &Tenant) -> HResult {
         }
         Some(_) => return Err(bad("filter must be a string")),
     };
-    listing(req, t, filter, &["name"])
+    listing(req, t, filter, &["name"], Legacy::default())
 }
 
 pub fn me(req: &Req, caller: &str) -> HResult {
@@ -261,7 +278,7 @@ pub fn me(req: &Req, caller: &str) -> HResult {
 
 pub fn get(req: &Req, t: &Tenant, id: &str) -> HResult {
     match t.user(id).filter(|u| u.status != "deleted") {
-        Some(u) => ok(&user_json(req, t, u)),
+        Some(u) => ok(&fields::project(req, user_json(req, t, u))),
         None => Err(not_found(id)),
     }
 }
