@@ -96,6 +96,8 @@ pub struct Request {
     pub method: Method,
     pub url: Url,
     pub body: Option<Value>,
+    /// A body that is not JSON (an app file), sent as is; takes the place of `body`.
+    pub raw: Option<RawBody>,
     pub headers: Vec<(HeaderName, String)>,
     /// Whether the request may be repeated after a lost answer or a 5xx: by default the
     /// method's own idempotence; a token request is idempotent though it is a POST.
@@ -113,6 +115,7 @@ impl Request {
         let path = url.path();
         let reads_only = path.ends_with("/actions/filter")
             || path.ends_with("/actions/count")
+            || exports_only(path)
             || path
                 .strip_suffix(crate::wire::HDS_TEST_CONNECTION)
                 .is_some_and(|rest| rest.ends_with('/'));
@@ -123,6 +126,7 @@ impl Request {
             method,
             url,
             body: None,
+            raw: None,
             headers: Vec::new(),
             authenticated: true,
         }
@@ -150,11 +154,58 @@ impl Request {
         self
     }
 
+    /// Sends `bytes` as the body, with `content_type`.
+    pub fn bytes(mut self, content_type: &'static str, bytes: Arc<Vec<u8>>) -> Request {
+        self.body = None;
+        self.raw = Some(RawBody {
+            content_type,
+            bytes,
+        });
+        self
+    }
+
+    /// What identifies the body in a journal key: the JSON text, or a SHA-256 digest of raw
+    /// bytes (an app file of megabytes is not copied into every key).
+    fn key_body(&self) -> Vec<u8> {
+        match (&self.raw, &self.body) {
+            (Some(raw), _) => {
+                let digest = ring::digest::digest(&ring::digest::SHA256, &raw.bytes);
+                let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+                format!("sha256:{hex}").into_bytes()
+            }
+            (None, Some(body)) => body.to_string().into_bytes(),
+            (None, None) => Vec::new(),
+        }
+    }
+
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Request {
         self.headers
             .push((HeaderName::from_static(name), value.into()));
         self
     }
+}
+
+/// A body sent as raw bytes with its own content type.
+#[derive(Clone)]
+pub struct RawBody {
+    pub content_type: &'static str,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// The length, not the bytes.
+impl std::fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} bytes)", self.content_type, self.bytes.len())
+    }
+}
+
+/// `POST /api/v1/apps/{appId}/export` only makes a temporary file to download: like the
+/// read-only actions it is neither planned under `--dry-run` nor journaled (a journaled answer
+/// would point at a download that has since expired).
+fn exports_only(path: &str) -> bool {
+    path.strip_suffix("/export")
+        .and_then(|rest| rest.rsplit_once('/'))
+        .is_some_and(|(apps, id)| apps.ends_with("/api/v1/apps") && !id.is_empty())
 }
 
 /// A successful answer: status 2xx and its body.
@@ -333,11 +384,7 @@ impl Client {
         let place = crate::callsite::of_task();
         let (unit, ordinal) = (place.unit(), place.next_mutation());
         let url = shown(&req.url);
-        let body = req
-            .body
-            .as_ref()
-            .map(|b| b.to_string().into_bytes())
-            .unwrap_or_default();
+        let body = req.key_body();
         let key = journal::key(&unit, ordinal, req.method.as_str(), &url, &body);
         let journal = self.inner.journal.get().cloned();
         // Without a journal a chosen name must differ between runs; with one, it must not.
@@ -444,7 +491,8 @@ impl Client {
     pub(crate) async fn transmit(&self, svc: &Service, req: Request) -> Result<Response> {
         let retry = &self.inner.retry;
         let repeatable = req.repeatable();
-        let (mut method, mut url, mut body) = (req.method, req.url, req.body);
+        let (mut method, mut url, mut body, mut raw_body) =
+            (req.method, req.url, req.body, req.raw);
         let mut headers = req.headers;
         let (mut redirects, mut waits, mut transients, mut refreshed) = (0, 0, 0, false);
         let mut with_auth = req.authenticated;
@@ -467,7 +515,14 @@ impl Client {
                     .await;
             }
             let raw = match self
-                .exchange(svc, &method, &url, &headers, body.as_ref(), bearer.as_ref())
+                .exchange(
+                    svc,
+                    &method,
+                    &url,
+                    &headers,
+                    (body.as_ref(), raw_body.as_ref()),
+                    bearer.as_ref(),
+                )
                 .await
             {
                 Ok(raw) => raw,
@@ -513,6 +568,7 @@ impl Client {
                     if matches!(raw.status, 301..=303) && method != Method::HEAD {
                         method = Method::GET;
                         body = None;
+                        raw_body = None;
                     }
                     url = next;
                 }
@@ -754,7 +810,7 @@ impl Client {
         method: &Method,
         url: &Url,
         headers: &[(HeaderName, String)],
-        body: Option<&Value>,
+        (body, raw): (Option<&Value>, Option<&RawBody>),
         bearer: Option<&Secret>,
     ) -> std::result::Result<Raw, Lost> {
         let started = Instant::now();
@@ -778,7 +834,11 @@ impl Client {
             value.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, value);
         }
-        if let Some(body) = body {
+        if let Some(raw) = raw {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, raw.content_type)
+                .body(raw.bytes.as_ref().clone());
+        } else if let Some(body) = body {
             rb = rb.json(body);
         }
         let lost = |e: reqwest::Error| Lost {

@@ -150,7 +150,9 @@ pub fn import(req: &Req, t: &mut Tenant, caller: &str, now: SimMs, ids: &mut Ids
         ));
     }
     if !mode.eq_ignore_ascii_case("NEW") {
-        return Err(bad(format!("mode must be NEW or AUTOREPLACE, got \"{mode}\"")));
+        return Err(bad(format!(
+            "mode must be NEW or AUTOREPLACE, got \"{mode}\""
+        )));
     }
     let space_id = req.q("spaceId").filter(|s| !s.is_empty());
     if let Some(sp) = space_id {
@@ -161,7 +163,9 @@ pub fn import(req: &Req, t: &mut Tenant, caller: &str, now: SimMs, ids: &mut Ids
         None => Arc::new(req.body.clone()),
     };
     if file.is_empty() {
-        return Err(bad("The request has no app file: send its bytes or a fileId"));
+        return Err(bad(
+            "The request has no app file: send its bytes or a fileId",
+        ));
     }
     if file.len() > wire::APP_IMPORT_MAX_BYTES {
         return Err(coded(
@@ -267,7 +271,9 @@ fn string_field(body: &Value, key: &str) -> Result<Option<String>, ApiError> {
 fn check_data(body: &Value) -> Result<(), ApiError> {
     match string_field(body, "data")?.as_deref() {
         None | Some("source") | Some("target") => Ok(()),
-        Some(other) => Err(bad(format!("data must be source or target, got \"{other}\""))),
+        Some(other) => Err(bad(format!(
+            "data must be source or target, got \"{other}\""
+        ))),
     }
 }
 
@@ -286,8 +292,7 @@ pub fn publish(
     space_for(t, &space_id, &["managed"], "publish to")?;
     check_data(&body)?;
     let attrs = attributes(&body)?;
-    if t
-        .apps
+    if t.apps
         .iter()
         .any(|a| a.origin_app_id == id && a.space_id.as_deref() == Some(&space_id))
     {
@@ -351,7 +356,10 @@ pub fn republish(req: &Req, t: &mut Tenant, id: &str, now: SimMs) -> HResult {
         ));
     }
     let content = payload(t, &t.apps[source]);
-    let (name, description) = (t.apps[source].name.clone(), t.apps[source].description.clone());
+    let (name, description) = (
+        t.apps[source].name.clone(),
+        t.apps[source].description.clone(),
+    );
     let tgt = &mut t.apps[target];
     tgt.name = name;
     tgt.description = description;

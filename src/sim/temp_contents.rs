@@ -90,8 +90,7 @@ impl TempContents {
         now: SimMs,
         ttl_secs: i64,
     ) -> &TempContent {
-        self.files
-            .retain(|f| now < f.expires_ms() + 86_400_000);
+        self.files.retain(|f| now < f.expires_ms() + 86_400_000);
         self.files.push(TempContent {
             id: ids.object_id(),
             name: name.to_string(),
@@ -136,14 +135,9 @@ pub fn upload(req: &Req, t: &mut Tenant, caller: &str, now: SimMs, ids: &mut Ids
     if name.contains(['/', '\\']) {
         return Err(bad("filename must be a file name, not a path"));
     }
-    let f = t.temp_contents.store(
-        ids,
-        name,
-        Arc::new(req.body.clone()),
-        caller,
-        now,
-        ttl,
-    );
+    let f = t
+        .temp_contents
+        .store(ids, name, Arc::new(req.body.clone()), caller, now, ttl);
     let resp = StatusCode::CREATED.into_response();
     Ok(with_header(resp, "location", &f.location()))
 }
@@ -223,9 +217,19 @@ mod tests {
             .clone();
         assert_eq!(store.live(&id, 60_999).map(|f| f.bytes.len()).ok(), Some(2));
         assert_eq!(store.live(&id, 61_000).err().map(|e| e.status()), Some(410));
-        assert_eq!(store.live("nope", 1_000).err().map(|e| e.status()), Some(404));
+        assert_eq!(
+            store.live("nope", 1_000).err().map(|e| e.status()),
+            Some(404)
+        );
         // Swept a day after expiry, when something new is stored.
-        store.store(&mut ids, "b", Arc::new(vec![]), "u", 61_000 + 86_400_000, 60);
+        store.store(
+            &mut ids,
+            "b",
+            Arc::new(vec![]),
+            "u",
+            61_000 + 86_400_000,
+            60,
+        );
         assert_eq!(store.live(&id, 61_000).err().map(|e| e.status()), Some(404));
     }
 }
