@@ -19,6 +19,11 @@ pub fn rule_error(rule: &str, e: &RuleError) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(m.into(), Position::NONE))
 }
 
+/// A rule over tenants of an inventory ([`policy::TENANT`]).
+fn parse_tenant_rule(rule: &str) -> Fallible<policy::Rule> {
+    policy::parse_for(rule, &policy::TENANT).map_err(|e| rule_error(rule, &e))
+}
+
 pub fn parse(rule: &str) -> Fallible<policy::Rule> {
     policy::parse(rule).map_err(|e| rule_error(rule, &e))
 }
@@ -61,6 +66,35 @@ pub fn register(engine: &mut Engine) {
             let apps = to_json(&Dynamic::from_array(apps))?;
             let deployments = to_json(&Dynamic::from_array(deployments))?;
             preview(&policies, &apps, &deployments)
+        });
+    FuncRegistration::new("selects")
+        .with_params_info(["rule: &str", "tenant: Map", "bool"])
+        .with_comments([super::native::doc(
+            "Whether a rule selects a tenant of an inventory (`#{name, region, hostname, tags: [..],
+            attributes: #{..}}`): `resource.name`, `resource.region`, `resource.hostname`,
+            `resource.@tag` (any of its tags), `resource.@<attribute>`, e.g.
+            ``policy::selects(`resource.region = "eu" and resource.@tag = "gold"`, t)``.",
+        )])
+        .set_into_module(&mut module, |rule: &str, tenant: Map| -> Fallible<bool> {
+            let rule = parse_tenant_rule(rule)?;
+            let tenant = to_json(&Dynamic::from_map(tenant))?;
+            Ok(policy::matches(&rule, &policy::tenant_resource(&tenant), &serde_json::Value::Null))
+        });
+    FuncRegistration::new("select")
+        .with_params_info(["rule: &str", "tenants: Array", "Array"])
+        .with_comments([super::native::doc(
+            "The tenants of an inventory a rule selects (see `policy::selects`), in their order.",
+        )])
+        .set_into_module(&mut module, |rule: &str, tenants: rhai::Array| -> Fallible<rhai::Array> {
+            let rule = parse_tenant_rule(rule)?;
+            let mut chosen = rhai::Array::new();
+            for t in tenants {
+                let entry = to_json(&t)?;
+                if policy::matches(&rule, &policy::tenant_resource(&entry), &serde_json::Value::Null) {
+                    chosen.push(t);
+                }
+            }
+            Ok(chosen)
         });
     engine.register_static_module("policy", module.into());
 }
