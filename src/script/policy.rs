@@ -73,7 +73,7 @@ pub fn register(engine: &mut Engine) {
             "Whether a rule selects a tenant of an inventory (`#{name, region, hostname, tags: [..],
             attributes: #{..}}`): `resource.name`, `resource.region`, `resource.hostname`,
             `resource.@tag` (any of its tags), `resource.@<attribute>`, e.g.
-            ``policy::selects(`resource.region = "eu" and resource.@tag = "gold"`, t)``.",
+            ``policy::selects(`resource.region = \"eu\" and resource.@tag = \"gold\"`, t)``.",
         )])
         .set_into_module(&mut module, |rule: &str, tenant: Map| -> Fallible<bool> {
             let rule = parse_tenant_rule(rule)?;
