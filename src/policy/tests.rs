@@ -573,8 +573,12 @@ fn tenant_rules_read_inventory_fields_tags_and_attributes() {
         crate::policy::matches(&rule, &r, &serde_json::Value::Null)
     };
     assert!(sel(r#"resource.region = "EU" and resource.@tag = "gold""#));
-    assert!(sel(r#"resource.name like "glob*" and resource.@tier = "premium""#));
-    assert!(!sel(r#"resource.@tag = "silver" or resource.region = "us""#));
+    assert!(sel(
+        r#"resource.name like "glob*" and resource.@tier = "premium""#
+    ));
+    assert!(!sel(
+        r#"resource.@tag = "silver" or resource.region = "us""#
+    ));
     assert!(sel(r#"resource.hostname matches "\.eu\.""#));
     // Tenant fields are no app properties: the QSEoW language is unchanged.
     assert!(crate::policy::parse(r#"resource.region = "eu""#).is_err());
