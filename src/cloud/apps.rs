@@ -3,7 +3,7 @@
 //! `temp-contents` OpenAPI specs (reference §8); assumptions in [`crate::wire`].
 
 use super::error::Error;
-use super::http::Response;
+use super::http::{Download, Response};
 use super::{seg, Request, Result, Tenant};
 use reqwest::header::LOCATION;
 use reqwest::{Method, Url};
@@ -58,6 +58,15 @@ impl Tenant {
     /// Exports an app: `POST /api/v1/apps/{appId}/export` (201, `Location` on the temporary
     /// content service), then downloads the file from there.
     pub async fn export_app(&self, id: &str) -> Result<Vec<u8>> {
+        Ok(self.export_download(id, None).await?.bytes)
+    }
+
+    /// [`Tenant::export_app`], the file streamed into `sink` instead of memory.
+    pub async fn export_app_into(&self, id: &str, sink: Download) -> Result<()> {
+        self.export_download(id, Some(sink)).await.map(drop)
+    }
+
+    async fn export_download(&self, id: &str, sink: Option<Download>) -> Result<Response> {
         let url = self.path_url(&format!("/api/v1/apps/{}/export", seg(id)?), &[])?;
         let made = self
             .client
@@ -65,11 +74,9 @@ impl Tenant {
             .await?;
         let file_id = temp_content_id(&url, &made)?;
         let download = self.path_url(&format!("/api/v1/temp-contents/{}", seg(&file_id)?), &[])?;
-        let got = self
-            .client
-            .send(&self.svc, Request::new(Method::GET, download))
-            .await?;
-        Ok(got.bytes)
+        let mut req = Request::new(Method::GET, download);
+        req.sink = sink;
+        self.client.send(&self.svc, req).await
     }
 
     /// Imports an app file (`POST /api/v1/apps/import`, the bytes as

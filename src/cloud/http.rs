@@ -98,6 +98,8 @@ pub struct Request {
     pub body: Option<Value>,
     /// A body that is not JSON (an app file), sent as is; takes the place of `body`.
     pub raw: Option<RawBody>,
+    /// Where a successful answer's body goes, a chunk at a time, instead of into memory.
+    pub sink: Option<Download>,
     pub headers: Vec<(HeaderName, String)>,
     /// Whether the request may be repeated after a lost answer or a 5xx: by default the
     /// method's own idempotence; a token request is idempotent though it is a POST.
@@ -127,6 +129,7 @@ impl Request {
             url,
             body: None,
             raw: None,
+            sink: None,
             headers: Vec::new(),
             authenticated: true,
         }
@@ -197,6 +200,30 @@ impl std::fmt::Debug for RawBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({} bytes)", self.content_type, self.bytes.len())
     }
+}
+
+/// What receives a download ([`Request::sink`]): chunks in order; `restart` when a retry
+/// starts the body over. An error stops the download and is the request's error.
+pub trait Sink: Send {
+    fn restart(&mut self) -> std::result::Result<(), String>;
+    fn write(&mut self, chunk: &[u8]) -> std::result::Result<(), String>;
+}
+
+/// A shared [`Sink`], as a request carries it.
+#[derive(Clone)]
+pub struct Download(pub Arc<std::sync::Mutex<dyn Sink>>);
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Download")
+    }
+}
+
+/// What an exchange sends and where its answer goes.
+struct Io<'a> {
+    body: Option<&'a Value>,
+    raw: Option<&'a RawBody>,
+    sink: Option<&'a Download>,
 }
 
 /// `POST /api/v1/apps/{appId}/export` only makes a temporary file to download: like the
@@ -493,6 +520,7 @@ impl Client {
         let repeatable = req.repeatable();
         let (mut method, mut url, mut body, mut raw_body) =
             (req.method, req.url, req.body, req.raw);
+        let sink = req.sink;
         let mut headers = req.headers;
         let (mut redirects, mut waits, mut transients, mut refreshed) = (0, 0, 0, false);
         let mut with_auth = req.authenticated;
@@ -520,12 +548,22 @@ impl Client {
                     &method,
                     &url,
                     &headers,
-                    (body.as_ref(), raw_body.as_ref()),
+                    Io {
+                        body: body.as_ref(),
+                        raw: raw_body.as_ref(),
+                        sink: sink.as_ref(),
+                    },
                     bearer.as_ref(),
                 )
                 .await
             {
                 Ok(raw) => raw,
+                // A usage error (a header we cannot send, a download its sink refused) is
+                // the same on every attempt.
+                Err(Lost {
+                    error: error @ Error::Usage(_),
+                    ..
+                }) => return Err(error),
                 Err(lost) => {
                     let again = !lost.maybe_delivered || repeatable;
                     if again && transients < retry.transient {
@@ -810,7 +848,7 @@ impl Client {
         method: &Method,
         url: &Url,
         headers: &[(HeaderName, String)],
-        (body, raw): (Option<&Value>, Option<&RawBody>),
+        io: Io<'_>,
         bearer: Option<&Secret>,
     ) -> std::result::Result<Raw, Lost> {
         let started = Instant::now();
@@ -834,6 +872,7 @@ impl Client {
             value.set_sensitive(true);
             rb = rb.header(AUTHORIZATION, value);
         }
+        let Io { body, raw, sink } = io;
         if let Some(raw) = raw {
             rb = rb
                 .header(reqwest::header::CONTENT_TYPE, raw.content_type)
@@ -853,6 +892,23 @@ impl Client {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
+        if let Some(Download(sink)) = sink.filter(|_| (200..300).contains(&status)) {
+            let stopped = |message: String| Lost {
+                maybe_delivered: true,
+                error: Error::Usage(format!("{method} {}: {message}", shown(url))),
+            };
+            let held = || sink.lock().unwrap_or_else(|p| p.into_inner());
+            held().restart().map_err(stopped)?;
+            while let Some(chunk) = resp.chunk().await.map_err(lost)? {
+                held().write(&chunk).map_err(stopped)?;
+            }
+            tracing::info!(target: "qops::http", "{method} {} -> {status} ({} ms, streamed)", shown(url), started.elapsed().as_millis());
+            return Ok(Raw {
+                status,
+                headers,
+                body,
+            });
+        }
         while let Some(chunk) = resp.chunk().await.map_err(lost)? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(Error::decode(

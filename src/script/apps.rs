@@ -5,9 +5,11 @@ use super::convert::{query_pairs, to_json};
 use super::handles::{ApiCalls, TenantHandle};
 use super::native::{fail, native, Fallible};
 use crate::cloud::apps::ImportOptions;
+use crate::cloud::http::{Download, Sink};
+use crate::files::{Streaming, MAX_FILE_BYTES};
 use rhai::{Blob, Dynamic, Engine, Map};
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// SHA-256 of bytes as lowercase hex.
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -88,6 +90,69 @@ fn publish(t: &TenantHandle, id: &str, space: &str, attributes: Map) -> Fallible
     t.value(t.api.publish_app(id, &space, attributes))
 }
 
+/// The file an export streams into, digesting what passes.
+struct ExportFile {
+    file: Streaming,
+    digest: ring::digest::Context,
+}
+
+impl Sink for ExportFile {
+    fn restart(&mut self) -> Result<(), String> {
+        self.digest = ring::digest::Context::new(&ring::digest::SHA256);
+        self.file.restart()
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> Result<(), String> {
+        self.digest.update(chunk);
+        self.file.write(chunk)
+    }
+}
+
+/// `#{path, size, sha256}` of a written export.
+fn written(path: &str, size: u64, sha256: String) -> Map {
+    let mut out = Map::new();
+    out.insert("path".into(), path.into());
+    out.insert("size".into(), (size as rhai::INT).into());
+    out.insert("sha256".into(), sha256.into());
+    out
+}
+
+/// Streams an export into a file under the file rules (at most [`MAX_FILE_BYTES`], what
+/// `import_app` reads back). Under `--dry-run` the export is read and the write planned.
+fn export_to_file(t: &TenantHandle, id: &str, path: &str) -> Fallible<Map> {
+    let session = t.session();
+    if session.client_options.dry_run {
+        let bytes = t.call(t.api.export_app(id))?;
+        super::files::write_file(session, path, &bytes)?;
+        return Ok(written(path, bytes.len() as u64, sha256_hex(&bytes)));
+    }
+    // The path is judged, and the file started, before anything is exported.
+    let file = match session.file_roots.write_streaming(path, MAX_FILE_BYTES) {
+        Ok(file) => file,
+        Err(e) => return fail(format!("export_app: {e}")),
+    };
+    let sink = Arc::new(Mutex::new(ExportFile {
+        file,
+        digest: ring::digest::Context::new(&ring::digest::SHA256),
+    }));
+    t.call(t.api.export_app_into(id, Download(sink.clone())))?;
+    let Ok(done) = Arc::try_unwrap(sink).map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+    else {
+        return fail("export_app: the download is still held");
+    };
+    let sha256: String = done
+        .digest
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match done.file.finish() {
+        Ok(size) => Ok(written(path, size, sha256)),
+        Err(e) => fail(format!("export_app: {e}")),
+    }
+}
+
 pub fn register(engine: &mut Engine) {
     native!(
         engine,
@@ -128,19 +193,7 @@ pub fn register(engine: &mut Engine) {
         ["t: &mut Tenant", "id: &str", "path: &str", "Map"],
         "Exports an app to a file under the working directory (atomically, owner-only; under
         `--dry-run` planned and not written): `#{path, size, sha256}`.",
-        |t: &mut TenantHandle, id: &str, path: &str| -> Fallible<Map> {
-            // The path is judged before anything is exported.
-            if let Err(e) = t.session().file_roots.entry_path(path) {
-                return fail(format!("export_app: {e}"));
-            }
-            let bytes = t.call(t.api.export_app(id))?;
-            super::files::write_file(t.session(), path, &bytes)?;
-            let mut out = Map::new();
-            out.insert("path".into(), path.into());
-            out.insert("size".into(), (bytes.len() as rhai::INT).into());
-            out.insert("sha256".into(), sha256_hex(&bytes).into());
-            Ok(out)
-        }
+        |t: &mut TenantHandle, id: &str, path: &str| export_to_file(t, id, path)
     );
     native!(
         engine,

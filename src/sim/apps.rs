@@ -4,11 +4,11 @@
 
 use super::clock::{iso, SimMs};
 use super::errors::{self, ok, Api, ApiError, HResult};
-use axum::response::IntoResponse;
 use super::ids::Ids;
 use super::request::Req;
 use super::state::Tenant;
 use crate::wire;
+use axum::response::IntoResponse;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone)]
