@@ -434,6 +434,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn transfers_are_tier_2_and_downloads_tier_1_as_the_spec_says() {
+        use super::super::limits::Tier;
+        for path in [
+            "/api/v1/apps/import",
+            "/api/v1/apps/abc/export",
+            "/api/v1/apps/abc/publish",
+        ] {
+            assert_eq!(Tier::of("POST", path), Tier::Tier2, "{path}");
+        }
+        assert_eq!(Tier::of("PUT", "/api/v1/apps/abc/publish"), Tier::Tier2);
+        assert_eq!(Tier::of("GET", "/api/v1/temp-contents/x"), Tier::Tier1);
+        assert_eq!(Tier::of("GET", "/api/v1/apps/abc"), Tier::Tier1);
+    }
+
+    #[test]
     fn an_app_file_round_trips_and_other_bytes_are_refused() {
         let file = encode("Sales", "d", b"payload\nwith lines");
         let (header, body) = decode(&file).unwrap_or_default();
