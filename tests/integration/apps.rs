@@ -476,3 +476,27 @@ fn a_binary_import_is_journaled_by_the_digest_of_its_bytes() {
     );
     assert_eq!(copies.line("copies"), "1");
 }
+
+#[test]
+fn a_dry_run_of_the_deployment_plans_the_imports_and_changes_nothing() {
+    let sim = Sim::start(&[]);
+    let dir = inventory(&[("dry1", "template"), ("dry2", "other")]);
+    let run = deploy(&sim, &dir, &["--dry-run"]);
+    run.ok();
+    assert_eq!(
+        run.stdout.matches("/api/v1/apps/import").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("nothing was changed (--dry-run)"),
+        "{}",
+        run.stdout
+    );
+    // Only the source tenant with its template: no tenant, space or app was made.
+    assert_eq!(
+        apps_by_host(&sim).into_iter().collect::<Vec<_>>(),
+        vec![(sim.tenant_host().to_string(), 1)]
+    );
+}
