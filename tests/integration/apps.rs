@@ -392,6 +392,7 @@ fn an_export_is_written_atomically_owner_only_and_only_where_files_may_go() {
                try { t.export_app(id, path); print(`WROTE ${path}`); } catch (e) { print(`refused ${path}: ${e}`); }
            }
            try { t.export_app("no-such-app", "exports/none.qvf"); } catch (e) { print(`missing ${e.status}`); }
+           try { t.import_app("/etc/passwd", #{}); } catch (e) { print(`refused import: ${e}`); }
            let back = t.import_app("exports/sales.qvf", #{name: "Round trip"});
            print(`imported ${back.attributes.name}`);"#,
     )
@@ -424,6 +425,9 @@ fn an_export_is_written_atomically_owner_only_and_only_where_files_may_go() {
     assert!(run.line("refused exports/").contains("names a directory"));
     assert_eq!(run.line("missing"), "404");
     assert_eq!(run.line("imported"), "Round trip");
+    assert!(run
+        .line("refused import:")
+        .contains("outside the working directory"));
     assert!(!dir.parent().unwrap().join("escape.qvf").exists());
     assert!(!dir.join("exports/none.qvf").exists());
     // Nothing but the export in its directory: no temp file left behind.
