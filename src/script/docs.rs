@@ -191,6 +191,8 @@ pub fn script_functions(ast: &AST, namespace: Option<&str>) -> Vec<FnDoc> {
     let mut out: Vec<FnDoc> = ast
         .iter_functions()
         .filter(|f| f.access != FnAccess::Private)
+        // Closures compile to `anon$...` functions: not part of a library's surface.
+        .filter(|f| !f.name.starts_with("anon$"))
         .map(|f| FnDoc {
             namespace: namespace.map(str::to_string),
             name: f.name.to_string(),
