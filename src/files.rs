@@ -303,6 +303,77 @@ fn resolve_future(dir: &Path) -> Option<PathBuf> {
     }
 }
 
+impl FileRoots {
+    /// Starts replacing the file at `path` a piece at a time (a download), with the checks of
+    /// [`FileRoots::write`]; at most `limit` bytes.
+    pub fn write_streaming(&self, path: &str, limit: u64) -> Result<Streaming, String> {
+        let target = self.confined_entry(path, Access::Write)?;
+        match std::fs::symlink_metadata(&target) {
+            Ok(meta) => require_regular(path, &meta)?,
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{path}: {e}")),
+        }
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{path}: {e}"))?;
+        Ok(Streaming {
+            tmp,
+            target,
+            shown: path.to_string(),
+            written: 0,
+            limit,
+        })
+    }
+}
+
+/// A file being written a piece at a time: an exclusively created owner-only temp file next to
+/// its target, renamed over it by [`Streaming::finish`]. Dropped unfinished (an error, a cut
+/// download), it leaves nothing behind.
+pub struct Streaming {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+    shown: String,
+    written: u64,
+    limit: u64,
+}
+
+impl Streaming {
+    /// Appends `chunk`; past the limit, an error (and nothing is kept).
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), String> {
+        self.written += chunk.len() as u64;
+        if self.written > self.limit {
+            return Err(format!(
+                "{}: more than {} bytes; not written",
+                self.shown, self.limit
+            ));
+        }
+        self.tmp
+            .write_all(chunk)
+            .map_err(|e| format!("{}: {e}", self.shown))
+    }
+
+    /// Forgets what was written (a download starting over).
+    pub fn restart(&mut self) -> Result<(), String> {
+        use std::io::Seek;
+        let file = self.tmp.as_file_mut();
+        file.set_len(0)
+            .and_then(|_| file.rewind())
+            .map_err(|e| format!("{}: {e}", self.shown))?;
+        self.written = 0;
+        Ok(())
+    }
+
+    /// Makes the file durable and puts it in place of the target.
+    pub fn finish(self) -> Result<u64, String> {
+        let shown = self.shown;
+        let fail = |e: std::io::Error| format!("{shown}: {e}");
+        self.tmp.as_file().sync_all().map_err(fail)?;
+        self.tmp.persist(&self.target).map_err(|e| fail(e.error))?;
+        let dir = self.target.parent().unwrap_or(Path::new("."));
+        sync_directory(dir).map_err(fail)?;
+        Ok(self.written)
+    }
+}
+
 /// `path` split into its directory and the name of an entry in it. A path ending in `/`, `.`
 /// or `..` names a directory, not a file.
 fn entry(path: &str) -> Result<(&Path, &OsStr), String> {
@@ -547,5 +618,35 @@ mod tests {
         let err = FileRoots::allowing(std::slice::from_ref(&missing)).unwrap_err();
         assert!(err.starts_with("--allow-path "), "{err}");
         assert!(FileRoots::new(&[missing]).write.is_empty());
+    }
+
+    #[test]
+    fn a_streamed_file_appears_whole_or_not_at_all() {
+        let (dir, roots) = sandbox("streaming");
+        let mut f = roots.write_streaming(&at(&dir, "a.qvf"), 8).unwrap();
+        f.write(b"abcd").unwrap();
+        f.restart().unwrap();
+        f.write(b"xyz").unwrap();
+        assert!(!dir.join("a.qvf").exists());
+        assert_eq!(f.finish().unwrap(), 3);
+        assert_eq!(std::fs::read(dir.join("a.qvf")).unwrap(), b"xyz");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("a.qvf"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // Over the limit: an error, and neither a file nor a temp file remains.
+        let mut big = roots.write_streaming(&at(&dir, "b.qvf"), 4).unwrap();
+        assert!(big
+            .write(b"12345")
+            .unwrap_err()
+            .contains("more than 4 bytes"));
+        drop(big);
+        assert_eq!(entries(&dir), vec!["a.qvf".to_string(), "sub".to_string()]);
+        assert!(roots.write_streaming(&at(&dir, "sub"), 4).is_err());
     }
 }

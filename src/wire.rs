@@ -198,6 +198,29 @@ pub const SPACES_PUBLISH_ROLES: &[&str] = &["publisher", "facilitator"];
 pub const APPS_BAD_REQUEST_CODE: &str = "APPS-1";
 pub const APPS_FORBIDDEN_CODE: &str = "APPS-3";
 pub const APPS_NOT_FOUND_CODE: &str = "APPS-4";
+/// Moving apps between tenants (Apps and temp-contents specs). Confirmed there [C]: export
+/// answers 201 with a `Location` on the temporary content service; import answers 200 or 404;
+/// download answers 200, 404 or 410 (expired); upload TTL defaults to 3600 s, max 259200 s;
+/// export, import, publish and republish are Tier 2 (100/min), GETs Tier 1. Assumed [?]: the
+/// `Location` is a path on the tenant (`/api/v1/temp-contents/{id}`), resolved against the
+/// request URL; an export lives [`APP_EXPORT_TTL_SECS`]; the codes and statuses below.
+pub const APP_EXPORT_TTL_SECS: i64 = 3600;
+pub const TEMP_CONTENTS_DEFAULT_TTL_SECS: i64 = 3600;
+pub const TEMP_CONTENTS_MAX_TTL_SECS: i64 = 259_200;
+pub const TEMP_CONTENTS_BAD_REQUEST_CODE: &str = "TEMP-CONTENTS-1";
+pub const TEMP_CONTENTS_NOT_FOUND_CODE: &str = "TEMP-CONTENTS-4";
+pub const TEMP_CONTENTS_GONE_CODE: &str = "TEMP-CONTENTS-10";
+/// The simulator's largest importable app file [?]: Qlik's limits are per license (GBs) and
+/// not in the spec; a small limit keeps the over-size answer testable. The answer is 413
+/// `Payload Too Large` in the apps error body [?] (the spec lists only 200 and 404).
+pub const APP_IMPORT_MAX_BYTES: usize = 2 << 20;
+pub const APPS_TOO_LARGE_CODE: &str = "APPS-13";
+/// Importing into a managed or data space, or publishing to a shared one, answers 400 [?]
+/// (apps reach managed spaces only by publishing; the spec names no status).
+pub const APPS_WRONG_SPACE_TYPE_STATUS: u16 = 400;
+/// Publishing an app to a managed space it is already published to, or republishing over a
+/// copy of another app with `checkOriginAppId`, answers 409 [?].
+pub const APPS_CONFLICT_CODE: &str = "APPS-9";
 
 /// Users created by POST /users/actions/invite get this subject prefix before the lowercased
 /// email: Qlik assigns the real subject when the invitee first logs in through the IdP; the

@@ -98,6 +98,10 @@ pub struct Request {
     pub method: Method,
     pub url: Url,
     pub body: Option<Value>,
+    /// A body that is not JSON (an app file), sent as is; takes the place of `body`.
+    pub raw: Option<RawBody>,
+    /// Where a successful answer's body goes, a chunk at a time, instead of into memory.
+    pub sink: Option<Download>,
     pub headers: Vec<(HeaderName, String)>,
     /// Whether the request may be repeated after a lost answer or a 5xx: by default the
     /// method's own idempotence; a token request is idempotent though it is a POST.
@@ -115,6 +119,7 @@ impl Request {
         let path = url.path();
         let reads_only = path.ends_with("/actions/filter")
             || path.ends_with("/actions/count")
+            || exports_only(path)
             || path
                 .strip_suffix(crate::wire::HDS_TEST_CONNECTION)
                 .is_some_and(|rest| rest.ends_with('/'));
@@ -125,6 +130,8 @@ impl Request {
             method,
             url,
             body: None,
+            raw: None,
+            sink: None,
             headers: Vec::new(),
             authenticated: true,
         }
@@ -152,11 +159,82 @@ impl Request {
         self
     }
 
+    /// Sends `bytes` as the body, with `content_type`.
+    pub fn bytes(mut self, content_type: &'static str, bytes: Arc<Vec<u8>>) -> Request {
+        self.body = None;
+        self.raw = Some(RawBody {
+            content_type,
+            bytes,
+        });
+        self
+    }
+
+    /// What identifies the body in a journal key: the JSON text, or a SHA-256 digest of raw
+    /// bytes (an app file of megabytes is not copied into every key).
+    fn key_body(&self) -> Vec<u8> {
+        match (&self.raw, &self.body) {
+            (Some(raw), _) => {
+                let digest = ring::digest::digest(&ring::digest::SHA256, &raw.bytes);
+                let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+                format!("sha256:{hex}").into_bytes()
+            }
+            (None, Some(body)) => body.to_string().into_bytes(),
+            (None, None) => Vec::new(),
+        }
+    }
+
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Request {
         self.headers
             .push((HeaderName::from_static(name), value.into()));
         self
     }
+}
+
+/// A body sent as raw bytes with its own content type.
+#[derive(Clone)]
+pub struct RawBody {
+    pub content_type: &'static str,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// The length, not the bytes.
+impl std::fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} bytes)", self.content_type, self.bytes.len())
+    }
+}
+
+/// What receives a download ([`Request::sink`]): chunks in order; `restart` when a retry
+/// starts the body over. An error stops the download and is the request's error.
+pub trait Sink: Send {
+    fn restart(&mut self) -> std::result::Result<(), String>;
+    fn write(&mut self, chunk: &[u8]) -> std::result::Result<(), String>;
+}
+
+/// A shared [`Sink`], as a request carries it.
+#[derive(Clone)]
+pub struct Download(pub Arc<std::sync::Mutex<dyn Sink>>);
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Download")
+    }
+}
+
+/// What an exchange sends and where its answer goes.
+struct Io<'a> {
+    body: Option<&'a Value>,
+    raw: Option<&'a RawBody>,
+    sink: Option<&'a Download>,
+}
+
+/// `POST /api/v1/apps/{appId}/export` only makes a temporary file to download: like the
+/// read-only actions it is neither planned under `--dry-run` nor journaled (a journaled answer
+/// would point at a download that has since expired).
+fn exports_only(path: &str) -> bool {
+    path.strip_suffix("/export")
+        .and_then(|rest| rest.rsplit_once('/'))
+        .is_some_and(|(apps, id)| apps.ends_with("/api/v1/apps") && !id.is_empty())
 }
 
 /// A successful answer: status 2xx and its body.
@@ -335,11 +413,7 @@ impl Client {
         let place = crate::callsite::of_task();
         let (unit, ordinal) = (place.unit(), place.next_mutation());
         let url = shown(&req.url);
-        let body = req
-            .body
-            .as_ref()
-            .map(|b| b.to_string().into_bytes())
-            .unwrap_or_default();
+        let body = req.key_body();
         let key = journal::key(&unit, ordinal, req.method.as_str(), &url, &body);
         let journal = self.inner.journal.get().cloned();
         // Without a journal a chosen name must differ between runs; with one, it must not.
@@ -446,7 +520,9 @@ impl Client {
     pub(crate) async fn transmit(&self, svc: &Service, req: Request) -> Result<Response> {
         let retry = &self.inner.retry;
         let repeatable = req.repeatable();
-        let (mut method, mut url, mut body) = (req.method, req.url, req.body);
+        let (mut method, mut url, mut body, mut raw_body) =
+            (req.method, req.url, req.body, req.raw);
+        let sink = req.sink;
         let mut headers = req.headers;
         let (mut redirects, mut waits, mut transients, mut refreshed) = (0, 0, 0, false);
         let mut with_auth = req.authenticated;
@@ -473,13 +549,23 @@ impl Client {
                     svc,
                     (&method, &url),
                     &headers,
-                    body.as_ref(),
+                    Io {
+                        body: body.as_ref(),
+                        raw: raw_body.as_ref(),
+                        sink: sink.as_ref(),
+                    },
                     bearer.as_ref(),
                     with_auth,
                 )
                 .await
             {
                 Ok(raw) => raw,
+                // A usage error (a header we cannot send, a download its sink refused) is
+                // the same on every attempt.
+                Err(Lost {
+                    error: error @ Error::Usage(_),
+                    ..
+                }) => return Err(error),
                 Err(lost) => {
                     let again = !lost.maybe_delivered || repeatable;
                     if again && transients < retry.transient {
@@ -522,6 +608,7 @@ impl Client {
                     if matches!(raw.status, 301..=303) && method != Method::HEAD {
                         method = Method::GET;
                         body = None;
+                        raw_body = None;
                     }
                     url = next;
                 }
@@ -762,7 +849,7 @@ impl Client {
         svc: &Service,
         (method, url): (&Method, &Url),
         headers: &[(HeaderName, String)],
-        body: Option<&Value>,
+        io: Io<'_>,
         bearer: Option<&Secret>,
         with_auth: bool,
     ) -> std::result::Result<Raw, Lost> {
@@ -790,7 +877,12 @@ impl Client {
         if let (Credentials::Session(session), true) = (&svc.creds, with_auth) {
             rb = session_headers(rb, method, session)?;
         }
-        if let Some(body) = body {
+        let Io { body, raw, sink } = io;
+        if let Some(raw) = raw {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, raw.content_type)
+                .body(raw.bytes.as_ref().clone());
+        } else if let Some(body) = body {
             rb = rb.json(body);
         }
         let lost = |e: reqwest::Error| Lost {
@@ -805,6 +897,23 @@ impl Client {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
+        if let Some(Download(sink)) = sink.filter(|_| (200..300).contains(&status)) {
+            let stopped = |message: String| Lost {
+                maybe_delivered: true,
+                error: Error::Usage(format!("{method} {}: {message}", shown(url))),
+            };
+            let held = || sink.lock().unwrap_or_else(|p| p.into_inner());
+            held().restart().map_err(stopped)?;
+            while let Some(chunk) = resp.chunk().await.map_err(lost)? {
+                held().write(&chunk).map_err(stopped)?;
+            }
+            tracing::info!(target: "qops::http", "{method} {} -> {status} ({} ms, streamed)", shown(url), started.elapsed().as_millis());
+            return Ok(Raw {
+                status,
+                headers,
+                body,
+            });
+        }
         while let Some(chunk) = resp.chunk().await.map_err(lost)? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(Error::decode(

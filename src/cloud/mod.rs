@@ -2,6 +2,7 @@
 //! one file per API adds its calls to [`Tenant`] or [`Registration`].
 
 mod apikeys;
+pub mod apps;
 pub mod auth;
 mod budget;
 pub mod endpoint;

@@ -187,6 +187,18 @@ fn placeholder(svc: &Service, req: &Request, kind: &str, id: &str, body: Value) 
             .collect();
         return (207, json!({"data": results}));
     }
+    if req.url.path().starts_with("/api/v1/apps") {
+        // The Apps API answers NxApp (200): the app under `attributes`.
+        let mut attributes = match body.get("attributes") {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        attributes.insert("id".into(), json!(id));
+        if let Some((_, name)) = req.url.query_pairs().find(|(k, _)| k == "name") {
+            attributes.entry("name").or_insert(json!(name));
+        }
+        return (200, json!({ "attributes": attributes }));
+    }
     let mut answer = match body {
         Value::Object(map) => map,
         _ => Map::new(),

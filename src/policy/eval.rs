@@ -109,6 +109,7 @@ fn values(p: &Property, ctx: &Ctx<'_>) -> Vec<String> {
         Property::SubjectName => field(ctx.deployment, &["name"]),
         Property::SubjectId => field(ctx.deployment, &["id"]),
         Property::Custom(name) => return custom_values(app, name),
+        Property::Field(name) => field(app, &[name]),
     };
     one.into_iter().collect()
 }

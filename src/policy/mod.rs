@@ -136,8 +136,35 @@ impl Serialize for Rule {
 
 /// Parses a rule (a policy's condition text).
 pub fn parse(text: &str) -> Result<Rule, RuleError> {
+    parse_for(text, &APP)
+}
+
+/// What a rule's `resource` is. The QMC language describes apps (the default, [`APP`]); qops
+/// also selects other resources with it, each adding its own plain `resource.<field>`
+/// properties (compared like `resource.name`) to the app properties, e.g. [`TENANT`].
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceKind {
+    pub name: &'static str,
+    pub fields: &'static [&'static str],
+}
+
+/// A QSEoW app: only the documented properties.
+pub const APP: ResourceKind = ResourceKind {
+    name: "app",
+    fields: &[],
+};
+
+/// A Qlik Cloud tenant from an inventory: `resource.name`, `resource.id`, these fields, and
+/// `resource.@<attribute>` (tags read as the attribute `tag`); see [`tenant_resource`].
+pub const TENANT: ResourceKind = ResourceKind {
+    name: "tenant",
+    fields: &["region", "hostname", "datacenter", "status"],
+};
+
+/// Parses a rule whose `resource` is of `kind`.
+pub fn parse_for(text: &str, kind: &ResourceKind) -> Result<Rule, RuleError> {
     let (tokens, end) = lexer::tokenize(text)?;
-    let expr = parser::parse_tokens(&tokens, end)?;
+    let expr = parser::parse_tokens(&tokens, end, kind.fields)?;
     Ok(Rule {
         source: text.to_string(),
         expr,
@@ -161,6 +188,38 @@ pub fn evaluate(rule: &Rule, app: &Value, deployment: &Value) -> Result<bool, Ru
         None => Ok(true),
         Some(e) => eval::eval(e, &eval::Ctx { app, deployment }),
     }
+}
+
+/// A tenant inventory entry (`{name, id?, region, hostname?, tags?: [..], attributes?: {k: v}}`)
+/// as the resource a [`TENANT`] rule reads: `tags` become values of custom property `tag`,
+/// each attribute a custom property of its name (arrays give several values).
+pub fn tenant_resource(entry: &Value) -> Value {
+    let mut resource = serde_json::Map::new();
+    for key in ["id", "name"].iter().chain(TENANT.fields) {
+        if let Some(v) = entry.get(*key) {
+            resource.insert((*key).to_string(), v.clone());
+        }
+    }
+    let mut custom = Vec::new();
+    let mut push = |name: &str, v: &Value| {
+        let values = match v {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        for value in values.into_iter().filter(|v| !v.is_null()) {
+            custom.push(serde_json::json!({"definition": {"name": name}, "value": value}));
+        }
+    };
+    if let Some(tags) = entry.get("tags") {
+        push("tag", tags);
+    }
+    if let Some(Value::Object(attrs)) = entry.get("attributes") {
+        for (k, v) in attrs {
+            push(k, v);
+        }
+    }
+    resource.insert("customProperties".into(), Value::Array(custom));
+    Value::Object(resource)
 }
 
 /// Whether `rule` sends `app` to `deployment`; an evaluation error counts

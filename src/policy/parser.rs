@@ -41,6 +41,8 @@ pub(crate) enum Property {
     OwnerUserId,
     OwnerUserDirectory,
     Custom(String),
+    /// A plain attribute of a non-app resource (a tenant's `region`), see [`super::ResourceKind`].
+    Field(&'static str),
     SubjectName,
     SubjectId,
 }
@@ -106,7 +108,11 @@ pub(crate) enum Expr {
     HasPrivilege,
 }
 
-pub(crate) fn parse_tokens(tokens: &[Token], end: Pos) -> Result<Option<Expr>, RuleError> {
+pub(crate) fn parse_tokens(
+    tokens: &[Token],
+    end: Pos,
+    fields: &'static [&'static str],
+) -> Result<Option<Expr>, RuleError> {
     if tokens.is_empty() {
         return Ok(None);
     }
@@ -115,6 +121,7 @@ pub(crate) fn parse_tokens(tokens: &[Token], end: Pos) -> Result<Option<Expr>, R
         next: 0,
         end,
         depth: 0,
+        fields,
     };
     let expr = p.or()?;
     match p.peek() {
@@ -138,6 +145,8 @@ struct Parser<'a> {
     next: usize,
     end: Pos,
     depth: usize,
+    /// Extra plain `resource.<field>` properties of the resource kind being parsed for.
+    fields: &'static [&'static str],
 }
 
 impl Parser<'_> {
@@ -243,7 +252,7 @@ impl Parser<'_> {
         if self.peek_kind() == Some(&Kind::LParen) {
             return self.call(word, pos);
         }
-        let target = resolve(word, pos)?;
+        let target = resolve(word, pos, self.fields)?;
         let left = match target {
             Target::Value(p) => p,
             _ => {
@@ -290,7 +299,7 @@ impl Parser<'_> {
         };
         let operand = match tok.kind {
             Kind::Str(s) => Operand::Literal(s),
-            Kind::Word(w) if w.contains('.') => match resolve(&w, tok.pos)? {
+            Kind::Word(w) if w.contains('.') => match resolve(&w, tok.pos, self.fields)? {
                 Target::Value(p) => Operand::Property(p),
                 _ => {
                     return Err(RuleError::at(
@@ -323,7 +332,7 @@ impl Parser<'_> {
                 ),
             ));
         }
-        let target = resolve(path, pos)?;
+        let target = resolve(path, pos, self.fields)?;
         let open = self.bump().map(|t| t.pos).unwrap_or(self.end);
         let args = self.args(open)?;
         match func.to_ascii_lowercase().as_str() {
@@ -444,7 +453,7 @@ pub(crate) fn compile_regex(pattern: &str, pos: Pos) -> Result<Regex, RuleError>
 
 /// Resolves a dotted path such as `resource.stream.name` or
 /// `resource.@Department`. Names are case-insensitive.
-fn resolve(path: &str, pos: Pos) -> Result<Target, RuleError> {
+fn resolve(path: &str, pos: Pos, fields: &'static [&'static str]) -> Result<Target, RuleError> {
     // Segments with their character offsets inside the path.
     let mut segs: Vec<(&str, Pos)> = Vec::new();
     let mut at = 0usize;
@@ -495,6 +504,10 @@ fn resolve(path: &str, pos: Pos) -> Result<Target, RuleError> {
                 }
             }
             [cp, _, ..] if cp.starts_with('@') => Err(unknown(1)),
+            [f] => match fields.iter().find(|x| x.eq_ignore_ascii_case(f)) {
+                Some(field) => Ok(Target::Value(Property::Field(field))),
+                None => Err(unknown(0)),
+            },
             _ => Err(unknown(0)),
         },
         "subject" => match names.as_slice() {

@@ -562,3 +562,24 @@ fn random_input_never_panics() {
     // The generator is useful only if a fair share of inputs parse.
     assert!(parsed > 500, "only {parsed} random rules parsed");
 }
+
+#[test]
+fn tenant_rules_read_inventory_fields_tags_and_attributes() {
+    let t = json!({"name": "globex", "region": "eu", "hostname": "globex.eu.qlik.localhost",
+                   "tags": ["gold", "retail"], "attributes": {"tier": "premium"}});
+    let r = crate::policy::tenant_resource(&t);
+    let sel = |rule: &str| {
+        let rule = crate::policy::parse_for(rule, &crate::policy::TENANT).unwrap();
+        crate::policy::matches(&rule, &r, &serde_json::Value::Null)
+    };
+    assert!(sel(r#"resource.region = "EU" and resource.@tag = "gold""#));
+    assert!(sel(
+        r#"resource.name like "glob*" and resource.@tier = "premium""#
+    ));
+    assert!(!sel(
+        r#"resource.@tag = "silver" or resource.region = "us""#
+    ));
+    assert!(sel(r#"resource.hostname matches "\.eu\.""#));
+    // Tenant fields are no app properties: the QSEoW language is unchanged.
+    assert!(crate::policy::parse(r#"resource.region = "eu""#).is_err());
+}

@@ -115,6 +115,7 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
     super::jwt_login::register(&mut engine, session);
     super::oauth_clients::register(&mut engine);
     super::spaces::register(&mut engine);
+    super::apps::register(&mut engine);
     super::apikeys::register(&mut engine);
     super::raw::register(&mut engine);
     super::qseow::register(&mut engine, session);

@@ -71,7 +71,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Map>, String> {
 
 /// Writes a file a script names (atomically, owner-only); under `--dry-run` the write is
 /// planned instead, after the path passed the same checks.
-fn write_file(s: &Session, path: &str, bytes: &[u8]) -> Fallible<()> {
+pub(super) fn write_file(s: &Session, path: &str, bytes: &[u8]) -> Fallible<()> {
     if s.client_options.dry_run {
         s.file_roots.entry_path(path).or_else(fail)?;
         if let Some(plan) = super::convert::lift(s.client())?.plan() {

@@ -17,6 +17,7 @@ pub mod runner;
 pub mod testing;
 
 mod apikeys;
+mod apps;
 mod groups;
 mod handles;
 mod idps;

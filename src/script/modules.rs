@@ -18,6 +18,7 @@ pub const STDLIB: &[(&str, &str)] = &[
         "qlik/multicloud",
         include_str!("../../stdlib/qlik/multicloud.rhai"),
     ),
+    ("qlik/apps", include_str!("../../stdlib/qlik/apps.rhai")),
 ];
 
 pub struct Resolver {

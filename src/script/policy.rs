@@ -19,6 +19,21 @@ pub fn rule_error(rule: &str, e: &RuleError) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(m.into(), Position::NONE))
 }
 
+/// An inventory entry as the resource of a tenant rule. Values that are not data (a `tenant`
+/// handle kept in the entry) are left out.
+fn inventory_entry(entry: &Map) -> serde_json::Value {
+    let data: serde_json::Map<String, serde_json::Value> = entry
+        .iter()
+        .filter_map(|(k, v)| to_json(v).ok().map(|v| (k.to_string(), v)))
+        .collect();
+    policy::tenant_resource(&serde_json::Value::Object(data))
+}
+
+/// A rule over tenants of an inventory ([`policy::TENANT`]).
+fn parse_tenant_rule(rule: &str) -> Fallible<policy::Rule> {
+    policy::parse_for(rule, &policy::TENANT).map_err(|e| rule_error(rule, &e))
+}
+
 pub fn parse(rule: &str) -> Fallible<policy::Rule> {
     policy::parse(rule).map_err(|e| rule_error(rule, &e))
 }
@@ -62,6 +77,43 @@ pub fn register(engine: &mut Engine) {
             let deployments = to_json(&Dynamic::from_array(deployments))?;
             preview(&policies, &apps, &deployments)
         });
+    FuncRegistration::new("selects")
+        .with_params_info(["rule: &str", "tenant: Map", "bool"])
+        .with_comments([super::native::doc(
+            "Whether a rule selects a tenant of an inventory (`#{name, region, hostname, tags: [..],
+            attributes: #{..}}`): `resource.name`, `resource.region`, `resource.hostname`,
+            `resource.@tag` (any of its tags), `resource.@<attribute>`, e.g.
+            ``policy::selects(`resource.region = \"eu\" and resource.@tag = \"gold\"`, t)``.",
+        )])
+        .set_into_module(&mut module, |rule: &str, tenant: Map| -> Fallible<bool> {
+            let rule = parse_tenant_rule(rule)?;
+            Ok(policy::matches(&rule, &inventory_entry(&tenant), &serde_json::Value::Null))
+        });
+    FuncRegistration::new("select")
+        .with_params_info(["rule: &str", "tenants: Array", "Array"])
+        .with_comments([super::native::doc(
+            "The tenants of an inventory a rule selects (see `policy::selects`), in their order.",
+        )])
+        .set_into_module(
+            &mut module,
+            |rule: &str, tenants: rhai::Array| -> Fallible<rhai::Array> {
+                let rule = parse_tenant_rule(rule)?;
+                let mut chosen = rhai::Array::new();
+                for t in tenants {
+                    let Some(entry) = t.read_lock::<Map>().map(|m| inventory_entry(&m)) else {
+                        return Err(format!(
+                            "policy::select: inventory entries are maps, got {}",
+                            t.type_name()
+                        )
+                        .into());
+                    };
+                    if policy::matches(&rule, &entry, &serde_json::Value::Null) {
+                        chosen.push(t);
+                    }
+                }
+                Ok(chosen)
+            },
+        );
     engine.register_static_module("policy", module.into());
 }
 

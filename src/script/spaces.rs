@@ -98,7 +98,4 @@ pub fn register(engine: &mut Engine) {
             let query = query_pairs(query);
             t.values(t.api.items(&query))
         });
-    native!(engine, "apps", ["t: &mut Tenant", "Array"],
-        "Every app of the tenant (items of type app), staged ones from QSEoW distribution included.",
-        |t: &mut TenantHandle| t.values(t.api.items(&[("resourceType".to_string(), "app".to_string())])));
 }

@@ -306,7 +306,7 @@ async fn groups_spaces_apps() {
     let (s, _) = sim
         .call("DELETE", &format!("/api/v1/apps/{app_id}"), "")
         .await;
-    assert_eq!(s, 204);
+    assert_eq!(s, 200);
     let (s, _) = sim
         .call("DELETE", &format!("/api/v1/spaces/{sid}"), "")
         .await;

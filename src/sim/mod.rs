@@ -22,6 +22,7 @@
 
 mod admin;
 mod apikeys;
+mod app_transfer;
 mod apps;
 mod clock;
 mod errors;
@@ -54,6 +55,7 @@ mod seed;
 mod server;
 mod spaces;
 mod state;
+mod temp_contents;
 mod tenants;
 #[cfg(test)]
 mod tenants_tests;

@@ -149,6 +149,8 @@ pub fn seed(opts: &SimOptions) -> State {
     }
     let source_tenant_id = acme.id.clone();
     let qseow = super::qseow::seed(&mut ids, now);
+    let template_owner = acme.users.first().map(|u| u.id.clone()).unwrap_or_default();
+    super::app_transfer::seed_template(&mut acme, &template_owner, now - 86_400_000, &mut ids);
 
     let mut st = State {
         clock,

@@ -10,6 +10,7 @@ use super::oauth::{self, Caller, Target};
 use super::request::{host_name, parse_query, Req};
 use super::state::State;
 use super::{admin, apikeys, idps, licenses, oauth_clients, roles, tenants, users, DOMAIN};
+use super::{app_transfer, temp_contents};
 use super::{apps, groups, invite, items, license_assignments, qseow, spaces};
 use crate::regions::{self, Region};
 use crate::wire;
@@ -150,6 +151,8 @@ enum Route {
     SpaceAssignment(String, String),
     Apps,
     App(String),
+    AppTransfer(Vec<String>),
+    TempContents(Vec<String>),
     Items,
     ApiKeys(Vec<String>),
     OAuthClients(Vec<String>),
@@ -222,8 +225,14 @@ fn route(kind: &HostKind, segs: &[&str]) -> Option<(Route, &'static [&'static st
                 Route::SpaceAssignment(id.to_string(), a.to_string()),
                 &["GET", "PATCH", "DELETE"],
             )),
+            ["apps", rest @ ..] if app_transfer::methods(rest).is_some() => {
+                app_transfer::methods(rest).map(|m| (Route::AppTransfer(owned(rest)), m))
+            }
             ["apps"] => Some((Route::Apps, POST)),
-            ["apps", id] => Some((Route::App(id.to_string()), &["GET", "DELETE"])),
+            ["apps", id] => Some((Route::App(id.to_string()), &["GET", "PUT", "DELETE"])),
+            ["temp-contents", rest @ ..] => {
+                temp_contents::methods(rest).map(|m| (Route::TempContents(owned(rest)), m))
+            }
             ["items"] => Some((Route::Items, GET)),
             ["api-keys", rest @ ..] => {
                 apikeys::methods(rest).map(|m| (Route::ApiKeys(owned(rest)), m))
@@ -505,7 +514,9 @@ fn tenant_api(
         | Route::SpaceAssignments(_)
         | Route::SpaceAssignment(..)
         | Route::Apps
-        | Route::App(_)) => content_api(req, st, tenant_id, &user_id, admin, r),
+        | Route::App(_)
+        | Route::AppTransfer(_)
+        | Route::TempContents(_)) => content_api(req, st, tenant_id, &user_id, admin, r),
         _ => Err(not_found()),
     }
 }
@@ -567,6 +578,9 @@ fn content_api(
         }
         Route::SpaceAssignment(s, a) => spaces::delete_assignment(t, &s, &a),
         Route::App(id) if read => apps::get(t, &id),
+        Route::App(id) if method == "PUT" => app_transfer::update(req, t, &id, now),
+        Route::AppTransfer(rest) => app_transfer::handle(req, t, &refs(&rest), user_id, now, ids),
+        Route::TempContents(rest) => temp_contents::handle(req, t, &refs(&rest), user_id, now, ids),
         Route::Apps => apps::create(req, t, user_id, now, ids),
         Route::App(id) => apps::delete(t, &id, user_id, admin),
         _ => Err(not_found()),

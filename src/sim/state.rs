@@ -120,6 +120,10 @@ pub struct Tenant {
     pub groups: super::groups::Groups,
     pub spaces: super::spaces::Spaces,
     pub apps: Vec<super::apps::App>,
+    /// What an export of an app carries, by app id (imported and seeded apps).
+    pub app_payloads: super::app_transfer::Payloads,
+    /// Temporary files (app exports, uploads).
+    pub temp_contents: super::temp_contents::TempContents,
     /// Identity providers, tenant OAuth clients, API keys.
     pub identity: super::identity::TenantIdentity,
 }

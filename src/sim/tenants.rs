@@ -104,6 +104,8 @@ pub fn new_tenant(
         groups: Default::default(),
         spaces: Default::default(),
         apps: Vec::new(),
+        app_payloads: Default::default(),
+        temp_contents: Default::default(),
         identity: Default::default(),
     }
 }

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod apps;
 mod cli;
 mod configure;
 mod distribution;
