@@ -51,6 +51,10 @@ struct Global {
     /// Read variables from this file instead of ./.env (real environment variables win)
     #[arg(long, global = true, value_name = "PATH")]
     env_file: Option<PathBuf>,
+    /// Use this named connection (`qops connection`) for what is not set otherwise: flags >
+    /// environment > .env > the connection [env: QOPS_CONNECTION] [default: the one in use]
+    #[arg(long, global = true, value_name = "NAME")]
+    connection: Option<String>,
     /// More logging: -v requests, -vv debug, -vvv trace (RUST_LOG also works)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     verbose: u8,
@@ -157,6 +161,8 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `qops man | man -l -`
     Man,
+    /// Named connections: add, list, show, test, remove, use, import (qlik-cli contexts)
+    Connection(crate::connections::ConnectionArgs),
 }
 
 #[derive(Args, Debug)]
@@ -423,7 +429,11 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
             filter.as_deref(),
         );
     }
-    let env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
+    let mut env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
+    if !matches!(cli.command, Command::Connection(_)) {
+        crate::connections::apply(&mut env, cli.global.connection.as_deref())
+            .map_err(Failure::Usage)?;
+    }
     let embedded = embedded_sim_options(&cli, |name| env.get(name))?;
     let mut session = Session::new(env);
     session.file_roots = roots;
@@ -509,6 +519,7 @@ fn run_command(
         }
         Command::Definitions { dir } => docs::definitions(&engine, &dir),
         Command::Repl => crate::repl::run(session, engine, || engine::build(session, limits)),
+        Command::Connection(args) => crate::connections::run(args, session),
         Command::Sim(_) | Command::Test { .. } | Command::Completions { .. } | Command::Man => {
             unreachable!("handled in main and above")
         }

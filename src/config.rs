@@ -1,10 +1,13 @@
-//! Where settings come from: flags > environment > `.env` file, and the simulator's variables
-//! above all of them when `--sim` starts one.
+//! Where settings come from: flags > environment > `.env` file > the named connection in use
+//! (`crate::connections`), and the simulator's variables above all of them when `--sim`
+//! starts one.
 
 mod dotenv;
 
+use crate::connections::Supplied;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The environment a run sees. Never mutates the process environment (threads are running).
 ///
@@ -20,6 +23,8 @@ pub struct Env {
     /// What the process environment falls back to: the `.env` file, or in a sealed Env the
     /// variables passed to it.
     base: BTreeMap<String, String>,
+    /// The named connection in use, under everything else (never in a sealed Env).
+    connection: Option<Arc<Supplied>>,
 }
 
 /// The variables the product reads (contract in `shared/design.md`).
@@ -27,6 +32,8 @@ pub mod vars {
     pub const CLIENT_ID: &str = "QLIK_CLIENT_ID";
     pub const CLIENT_SECRET: &str = "QLIK_CLIENT_SECRET";
     pub const API_KEY: &str = "QLIK_API_KEY";
+    pub const TENANT: &str = "QLIK_TENANT";
+    pub const REGION: &str = "QLIK_REGION";
     pub const SIM: &str = "QOPS_SIM";
     /// The tenant quota of an embedded simulator (`--sim-tenant-quota`).
     pub const SIM_TENANT_QUOTA: &str = "QOPS_SIM_TENANT_QUOTA";
@@ -55,6 +62,7 @@ impl Env {
             overlay: BTreeMap::new(),
             process: true,
             base: base.into_iter().collect(),
+            connection: None,
         })
     }
 
@@ -64,6 +72,7 @@ impl Env {
             overlay: BTreeMap::new(),
             process: false,
             base: vars.into_iter().collect(),
+            connection: None,
         }
     }
 
@@ -80,7 +89,29 @@ impl Env {
         self.overlay.extend(vars);
     }
 
+    /// The named connection in use supplies what nothing above it does.
+    pub fn use_connection(&mut self, connection: Arc<Supplied>) {
+        self.connection = Some(connection);
+    }
+
+    /// The value of `name`; a connection's secret that cannot be read counts as unset here
+    /// ([`Env::get_checked`] says why).
     pub fn get(&self, name: &str) -> Option<String> {
+        self.get_checked(name).ok().flatten()
+    }
+
+    /// The value of `name`, or why the connection in use could not supply it.
+    pub fn get_checked(&self, name: &str) -> Result<Option<String>, String> {
+        if let Some(v) = self.above_connection(name) {
+            return Ok(Some(v));
+        }
+        match &self.connection {
+            Some(c) => c.get(name, &|n| self.above_connection(n)),
+            None => Ok(None),
+        }
+    }
+
+    fn above_connection(&self, name: &str) -> Option<String> {
         if let Some(v) = self.overlay.get(name) {
             return Some(v.clone());
         }
@@ -94,7 +125,7 @@ impl Env {
 
     /// A variable that must be set and non-empty.
     pub fn require(&self, name: &str) -> Result<String, String> {
-        match self.get(name) {
+        match self.get_checked(name)? {
             Some(v) if !v.is_empty() => Ok(v),
             _ => Err(format!("environment variable {name} is not set")),
         }

@@ -270,8 +270,14 @@ impl Session {
     /// Credentials from the environment: an OAuth client (`QLIK_CLIENT_ID` + `QLIK_CLIENT_SECRET`),
     /// else an API key (`QLIK_API_KEY`).
     pub fn default_credentials(&self) -> cloud::Result<Credentials> {
-        let get = |name| self.env.get(name).filter(|v| !v.is_empty());
-        match (get(vars::CLIENT_ID), get(vars::CLIENT_SECRET), get(vars::API_KEY)) {
+        // A named connection's secret is read here, when credentials are first needed.
+        let get = |name| {
+            self.env
+                .get_checked(name)
+                .map(|v| v.filter(|v| !v.is_empty()))
+                .map_err(cloud::Error::Usage)
+        };
+        match (get(vars::CLIENT_ID)?, get(vars::CLIENT_SECRET)?, get(vars::API_KEY)?) {
             (Some(id), Some(secret), _) => Ok(Credentials::client(id, secret)),
             (Some(_), None, None) => Err(cloud::Error::Usage(format!("{} is set but {} is not", vars::CLIENT_ID, vars::CLIENT_SECRET))),
             (_, _, Some(key)) => Ok(Credentials::ApiKey(Secret::new(key))),

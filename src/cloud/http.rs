@@ -645,7 +645,7 @@ impl Client {
 
     /// The bearer for a service: the API key or JWT, a cached (or freshly fetched) access
     /// token, or none.
-    async fn bearer(&self, svc: &Service) -> Result<Option<Secret>> {
+    pub(crate) async fn bearer(&self, svc: &Service) -> Result<Option<Secret>> {
         match &svc.creds {
             Credentials::ApiKey(key) | Credentials::Jwt(key) => return Ok(Some(key.clone())),
             Credentials::Anonymous => return Ok(None),

@@ -13,6 +13,7 @@ pub mod runner;
 pub mod testing;
 
 mod apikeys;
+mod connection;
 mod groups;
 mod handles;
 mod idps;

@@ -1,0 +1,166 @@
+//! The connection in use as the lowest layer of a run's variables: flags > environment >
+//! `.env` > the connection. It supplies what a `.env` would: `QLIK_TENANT` (or, region-level,
+//! only `QLIK_REGION`), `QLIK_REGION`, and `QLIK_CLIENT_ID` + `QLIK_CLIENT_SECRET` or
+//! `QLIK_API_KEY`.
+//!
+//! The credentials are one unit: when any credential variable is set above the connection, the
+//! connection supplies none of them, so a client id from one place never meets a secret from
+//! another. The secret is read (environment variable, keyring, command) only when a variable
+//! holding it is first read, once per run.
+
+use super::secret_source::SecretSource;
+use super::store::Store;
+use super::{Auth, Connection, Target};
+use crate::config::{vars, Env};
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// Which connection a run uses: `--connection`, else `QOPS_CONNECTION`, else the connection in
+/// use in the file; none is fine.
+pub const SELECT_VAR: &str = "QOPS_CONNECTION";
+
+/// The credential variables, supplied together or not at all.
+const CREDENTIALS: [&str; 3] = [vars::CLIENT_ID, vars::CLIENT_SECRET, vars::API_KEY];
+
+pub struct Supplied {
+    name: String,
+    plain: BTreeMap<&'static str, String>,
+    secret: Option<(&'static str, SecretSource)>,
+    resolved: OnceLock<Result<Secret, String>>,
+}
+
+impl fmt::Debug for Supplied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Supplied")
+            .field("name", &self.name)
+            .field("vars", &self.plain.keys().collect::<Vec<_>>())
+            .field("secret", &self.secret.as_ref().map(|(var, _)| var))
+            .finish()
+    }
+}
+
+impl Supplied {
+    pub fn new(name: &str, connection: &Connection) -> Result<Supplied, String> {
+        let mut plain = BTreeMap::new();
+        match connection.target()? {
+            Target::Tenant { region, .. } => {
+                plain.insert(crate::config::vars::TENANT, connection.url.clone());
+                if let Some(region) = region {
+                    plain.insert(vars::REGION, region.code.to_string());
+                }
+            }
+            Target::Region { region, .. } => {
+                plain.insert(vars::REGION, region.code.to_string());
+            }
+        }
+        let secret = match connection.auth()? {
+            Auth::ApiKey(source) => (vars::API_KEY, source.clone()),
+            Auth::Client { id, secret } => {
+                plain.insert(vars::CLIENT_ID, id.to_string());
+                (vars::CLIENT_SECRET, secret.clone())
+            }
+        };
+        Ok(Supplied {
+            name: name.to_string(),
+            plain,
+            secret: Some(secret),
+            resolved: OnceLock::new(),
+        })
+    }
+
+    /// The value of `var` this connection supplies, `above` being the layers over it. Reading
+    /// the secret's variable reads the secret (once); a failure says which connection.
+    pub fn get(
+        &self,
+        var: &str,
+        above: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, String> {
+        if CREDENTIALS.contains(&var)
+            && CREDENTIALS
+                .iter()
+                .any(|v| above(v).is_some_and(|x| !x.is_empty()))
+        {
+            return Ok(None);
+        }
+        if let Some(value) = self.plain.get(var) {
+            return Ok(Some(value.clone()));
+        }
+        match &self.secret {
+            Some((secret_var, source)) if *secret_var == var => self
+                .resolved
+                .get_or_init(|| source.resolve(above))
+                .clone()
+                .map(|s| Some(s.expose().to_string()))
+                .map_err(|e| format!("connection {:?}: {e}", self.name)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Puts the selected connection, if any, under `env`: `flag` (`--connection`), else
+/// `QOPS_CONNECTION` (environment or `.env`), else the connection in use.
+pub fn apply(env: &mut Env, flag: Option<&str>) -> Result<(), String> {
+    let from_var = env.get(SELECT_VAR).filter(|v| !v.is_empty());
+    let store = Store::load()?;
+    let (name, said) = match (flag, from_var, &store.current) {
+        (Some(name), _, _) => (name.to_string(), format!("--connection {name:?}")),
+        (None, Some(name), _) => (name.clone(), format!("{SELECT_VAR}={name:?}")),
+        (None, None, Some(name)) => (
+            name.clone(),
+            format!("the connection in use ({name:?}, `qops connection use`)"),
+        ),
+        (None, None, None) => return Ok(()),
+    };
+    let connection = store.get(&name).map_err(|e| format!("{said}: {e}"))?;
+    let supplied = Supplied::new(&name, connection).map_err(|e| format!("{said}: {e}"))?;
+    tracing::info!("connection {name:?} supplies what flags, the environment and .env do not");
+    env.use_connection(Arc::new(supplied));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(secret: SecretSource) -> Connection {
+        Connection {
+            url: "https://acme.eu.qlikcloud.com".into(),
+            description: String::new(),
+            region_level: false,
+            client_id: Some("id1".into()),
+            client_secret: Some(secret),
+            api_key: None,
+        }
+    }
+
+    #[test]
+    fn supplies_tenant_region_and_client_and_yields_credentials_as_a_unit() {
+        let s = Supplied::new("prod", &client(SecretSource::Value("s3".into()))).unwrap();
+        let nothing = |_: &str| None;
+        let get = |v| s.get(v, &nothing).unwrap();
+        assert_eq!(
+            get(vars::TENANT).as_deref(),
+            Some("https://acme.eu.qlikcloud.com")
+        );
+        assert_eq!(get(vars::REGION).as_deref(), Some("eu"));
+        assert_eq!(get(vars::CLIENT_ID).as_deref(), Some("id1"));
+        assert_eq!(get(vars::CLIENT_SECRET).as_deref(), Some("s3"));
+        assert_eq!(get(vars::API_KEY), None);
+        let key_above = |v: &str| (v == vars::API_KEY).then(|| "k".to_string());
+        assert_eq!(s.get(vars::CLIENT_ID, &key_above).unwrap(), None);
+        assert_eq!(s.get(vars::CLIENT_SECRET, &key_above).unwrap(), None);
+        assert!(!format!("{s:?}").contains("s3\""));
+    }
+
+    #[test]
+    fn a_secret_that_cannot_be_read_names_the_connection() {
+        let s = Supplied::new("prod", &client(SecretSource::Env("QOPS_TEST_NOPE".into()))).unwrap();
+        let err = s.get(vars::CLIENT_SECRET, &|_| None).unwrap_err();
+        assert!(
+            err.contains("\"prod\"") && err.contains("QOPS_TEST_NOPE"),
+            "{err}"
+        );
+    }
+}
