@@ -4,6 +4,7 @@ mod util;
 
 mod cli;
 mod configure;
+mod connections;
 mod errors;
 mod fake;
 mod faults;
