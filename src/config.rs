@@ -111,6 +111,16 @@ impl Env {
         }
     }
 
+    /// Like [`Env::get`], but never reads a named connection's secret that nothing has read
+    /// yet (for redacting what may have been shown: an unread secret cannot have been).
+    pub fn peek(&self, name: &str) -> Option<String> {
+        self.above_connection(name).or_else(|| {
+            self.connection
+                .as_ref()
+                .and_then(|c| c.peek(name, &|n| self.above_connection(n)))
+        })
+    }
+
     fn above_connection(&self, name: &str) -> Option<String> {
         if let Some(v) = self.overlay.get(name) {
             return Some(v.clone());

@@ -13,12 +13,21 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// What `qops connection --help` adds below the commands.
+const ABOUT_CONNECTIONS: &str = "\
+A run uses --connection NAME, else QOPS_CONNECTION, else the connection in use \
+(`qops connection use NAME`).
+Precedence of every variable: flags > environment > .env > the connection. A connection \
+supplies QLIK_TENANT, QLIK_REGION and QLIK_CLIENT_ID + QLIK_CLIENT_SECRET or QLIK_API_KEY; \
+its credentials count as one: when any credential variable is set otherwise, it supplies none.
+Secrets come from an environment variable, the OS keyring or a command, and are read only \
+when credentials are first needed (the first tenant(), region() or connection() handle), \
+never at start-up.
+Stored in $XDG_CONFIG_HOME/qops/connections.toml (else ~/.config/qops/), owner-only.";
+
 /// Named connections: a tenant (or a region) and where its credentials come from.
-///
-/// A run uses `--connection NAME`, else `QOPS_CONNECTION`, else the connection in use
-/// (`qops connection use NAME`). Precedence of every variable: flags > environment > .env >
-/// the connection. Stored in $XDG_CONFIG_HOME/qops/connections.toml (else ~/.config/...).
 #[derive(Args, Debug)]
+#[command(after_help = ABOUT_CONNECTIONS)]
 pub struct ConnectionArgs {
     #[command(subcommand)]
     command: ConnectionCommand,

@@ -6,7 +6,8 @@
 //! The credentials are one unit: when any credential variable is set above the connection, the
 //! connection supplies none of them, so a client id from one place never meets a secret from
 //! another. The secret is read (environment variable, keyring, command) only when a variable
-//! holding it is first read, once per run.
+//! holding it is first read (credentials for the first `tenant(...)`/`region(...)` handle),
+//! once per run: a run that needs no token never runs the command or opens the keyring.
 
 use super::secret_source::SecretSource;
 use super::store::Store;
@@ -68,6 +69,16 @@ impl Supplied {
             secret: Some(secret),
             resolved: OnceLock::new(),
         })
+    }
+
+    /// Like [`Supplied::get`], but a secret not read yet stays unread (`None`).
+    pub fn peek(&self, var: &str, above: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let unread =
+            matches!(&self.secret, Some((v, _)) if *v == var) && self.resolved.get().is_none();
+        if unread {
+            return None;
+        }
+        self.get(var, above).ok().flatten()
     }
 
     /// The value of `var` this connection supplies, `above` being the layers over it. Reading
@@ -152,6 +163,20 @@ mod tests {
         assert_eq!(s.get(vars::CLIENT_ID, &key_above).unwrap(), None);
         assert_eq!(s.get(vars::CLIENT_SECRET, &key_above).unwrap(), None);
         assert!(!format!("{s:?}").contains("s3\""));
+        let fresh = Supplied::new("prod", &client(SecretSource::Value("s3".into()))).unwrap();
+        assert_eq!(
+            fresh.peek(vars::CLIENT_SECRET, &nothing),
+            None,
+            "unread stays unread"
+        );
+        assert_eq!(
+            fresh.get(vars::CLIENT_SECRET, &nothing).unwrap().as_deref(),
+            Some("s3")
+        );
+        assert_eq!(
+            fresh.peek(vars::CLIENT_SECRET, &nothing).as_deref(),
+            Some("s3")
+        );
     }
 
     #[test]
