@@ -18,6 +18,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+/// `QLIK_TENANT` as the simulator and the examples give it, a host (`acme.eu.qlikcloud.com`),
+/// when the URL says nothing more than that; else the URL as saved (a port, plain http).
+fn tenant_value(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.scheme() == "https" && u.port().is_none() => {
+            u.host_str().map_or_else(|| url.to_string(), str::to_string)
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Which connection a run uses: `--connection`, else `QOPS_CONNECTION`, else the connection in
 /// use in the file; none is fine.
 pub const SELECT_VAR: &str = "QOPS_CONNECTION";
@@ -47,7 +58,7 @@ impl Supplied {
         let mut plain = BTreeMap::new();
         match connection.target()? {
             Target::Tenant { region, .. } => {
-                plain.insert(crate::config::vars::TENANT, connection.url.clone());
+                plain.insert(vars::TENANT, tenant_value(&connection.url));
                 if let Some(region) = region {
                     plain.insert(vars::REGION, region.code.to_string());
                 }

@@ -269,27 +269,47 @@ fn runs_take_a_connection_by_name_flag_variable_or_default_and_the_environment_w
     assert_eq!(tenant_of(&[], &[]), "unset");
     assert_eq!(
         tenant_of(&["--connection", "beta"], &[]),
-        "https://beta.us.qlik.localhost"
+        "beta.us.qlik.localhost"
     );
     assert_eq!(
         tenant_of(&[], &[("QOPS_CONNECTION", "beta")]),
-        "https://beta.us.qlik.localhost"
+        "beta.us.qlik.localhost"
     );
     assert_eq!(
         tenant_of(
             &["--connection", "sim acme"],
             &[("QOPS_CONNECTION", "beta")]
         ),
-        url,
+        sim.tenant_host(),
         "the flag beats the variable"
     );
     home.qops(&["connection", "use", "beta"], &[]).ok();
     assert!(home.file_text().contains("current = \"beta\""));
-    assert_eq!(tenant_of(&[], &[]), "https://beta.us.qlik.localhost");
-    assert_eq!(tenant_of(&[], &[("QOPS_CONNECTION", "sim acme")]), url);
-    // An environment variable beats the connection.
+    home.qops(&["connection", "use", "--none"], &[]).ok();
+    assert_eq!(tenant_of(&[], &[]), "unset");
+    home.qops(&["connection", "use", "beta"], &[]).ok();
+    assert_eq!(tenant_of(&[], &[]), "beta.us.qlik.localhost");
+    assert_eq!(
+        tenant_of(&[], &[("QOPS_CONNECTION", "sim acme")]),
+        sim.tenant_host()
+    );
+    // The environment beats `.env`, which beats the connection.
     assert_eq!(
         tenant_of(&[], &[("QLIK_TENANT", "gamma.us.qlik.localhost")]),
+        "gamma.us.qlik.localhost"
+    );
+    let dotenv = home.root.join("vars.env");
+    std::fs::write(&dotenv, "QLIK_TENANT=delta.us.qlik.localhost\n").unwrap();
+    let dotenv = dotenv.to_str().unwrap();
+    assert_eq!(
+        tenant_of(&["--env-file", dotenv], &[]),
+        "delta.us.qlik.localhost"
+    );
+    assert_eq!(
+        tenant_of(
+            &["--env-file", dotenv],
+            &[("QLIK_TENANT", "gamma.us.qlik.localhost")]
+        ),
         "gamma.us.qlik.localhost"
     );
     // Credentials are one unit: a key in the environment hides the connection's client.
