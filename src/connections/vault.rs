@@ -27,9 +27,15 @@ fn backend() -> Backend {
 /// Stores `secret` under `account`, replacing what was there.
 pub fn store(account: &str, secret: &Secret) -> Result<(), String> {
     match backend() {
-        Backend::Os => entry(account)?
-            .set_password(secret.expose())
-            .map_err(|e| keyring_error(account, &e)),
+        Backend::Os => match entry(account)?.set_password(secret.expose()) {
+            Ok(()) => Ok(()),
+            // keyutils answers so when the process has no session keyring (a service, a
+            // container, `su` without a login).
+            Err(keyring::Error::NoEntry) => Err(format!(
+                "the OS keyring cannot store the secret of {account:?} here (on Linux it lives in the login session's keyring, and this process has none): use --client-secret-command or --client-secret-env"
+            )),
+            Err(e) => Err(keyring_error(account, &e)),
+        },
         #[cfg(debug_assertions)]
         Backend::Files(dir) => {
             let roots = crate::files::FileRoots::allowing(std::slice::from_ref(&dir))?;
@@ -43,7 +49,7 @@ pub fn store(account: &str, secret: &Secret) -> Result<(), String> {
 pub fn load(account: &str) -> Result<Secret, String> {
     let missing = || {
         format!(
-            "no secret in the OS keyring for account {account:?} (service {SERVICE}); store it again with `qops connection add ... --client-secret-keyring`"
+            "no secret in the OS keyring for account {account:?} (service {SERVICE}; on Linux it does not outlive a reboot): store it again with `qops connection add {account:?} --replace --url ... --client-secret-keyring`"
         )
     };
     match backend() {
@@ -76,7 +82,18 @@ pub fn delete(account: &str) -> Result<bool, String> {
     }
 }
 
+/// The keyring entry of `account`. Where the `keyring` crate has no native store for the
+/// platform it would fall back to an in-memory mock that forgets at exit: refused instead.
 fn entry(account: &str) -> Result<keyring::Entry, String> {
+    if !cfg!(any(
+        target_os = "linux",
+        target_os = "macos",
+        target_os = "windows"
+    )) {
+        return Err(format!(
+            "no OS keyring on this platform for account {account:?}: use --client-secret-command or --client-secret-env"
+        ));
+    }
     keyring::Entry::new(SERVICE, account).map_err(|e| keyring_error(account, &e))
 }
 
