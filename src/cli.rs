@@ -430,7 +430,10 @@ fn dispatch(cli: Cli, limits: engine::Limits) -> Result<(), Failure> {
         );
     }
     let mut env = Env::load(cli.global.env_file.as_deref()).map_err(Failure::Usage)?;
-    if !matches!(cli.command, Command::Connection(_)) {
+    if matches!(
+        cli.command,
+        Command::Run { .. } | Command::Eval { .. } | Command::Repl
+    ) {
         crate::connections::apply(&mut env, cli.global.connection.as_deref())
             .map_err(Failure::Usage)?;
     }
