@@ -162,9 +162,10 @@ mod tests {
         let s = Supplied::new("prod", &client(SecretSource::Value("s3".into()))).unwrap();
         let nothing = |_: &str| None;
         let get = |v| s.get(v, &nothing).unwrap();
+        assert_eq!(get(vars::TENANT).as_deref(), Some("acme.eu.qlikcloud.com"));
         assert_eq!(
-            get(vars::TENANT).as_deref(),
-            Some("https://acme.eu.qlikcloud.com")
+            tenant_value("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
         );
         assert_eq!(get(vars::REGION).as_deref(), Some("eu"));
         assert_eq!(get(vars::CLIENT_ID).as_deref(), Some("id1"));
