@@ -121,7 +121,9 @@ impl Env {
         })
     }
 
-    fn above_connection(&self, name: &str) -> Option<String> {
+    /// The value of `name` from the overlay, the environment or `.env`: never a named
+    /// connection's (a connection's secret named by a variable is looked up here).
+    pub fn above_connection(&self, name: &str) -> Option<String> {
         if let Some(v) = self.overlay.get(name) {
             return Some(v.clone());
         }

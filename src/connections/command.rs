@@ -406,7 +406,7 @@ fn test(name: &str, session: &Arc<Session>) -> Result<(), Failure> {
     let client = session.client().map_err(cloud_failure)?;
     let target = c.target().map_err(usage)?;
     let creds = c
-        .credentials(&|v| session.env.get(v))
+        .credentials(&|v| session.env.above_connection(v))
         .map_err(|e| Failure::Runtime(format!("connection {name:?}: {e}")))?;
     match target {
         Target::Tenant { host, .. } => {

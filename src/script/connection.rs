@@ -23,7 +23,7 @@ fn open(s: &Arc<Session>, name: &str) -> Fallible<Dynamic> {
     let target = connection.target().or_else(fail)?;
     let client = lift(s.client())?;
     let creds = connection
-        .credentials(&|v| s.env.get(v))
+        .credentials(&|v| s.env.above_connection(v))
         .or_else(|e| fail(format!("connection {name:?}: {e}")))?;
     Ok(match target {
         Target::Tenant { host, .. } => Dynamic::from(TenantHandle {
