@@ -111,6 +111,18 @@ impl Env {
         }
     }
 
+    /// The named connection's keyring or command secret for `name`, unread, when nothing above
+    /// the connection sets the credentials (credentials built with it read it at the first
+    /// token fetch).
+    pub fn lazy_secret(&self, name: &str) -> Option<crate::cloud::LazySecret> {
+        if self.above_connection(name).is_some() {
+            return None;
+        }
+        self.connection
+            .as_ref()
+            .and_then(|c| c.lazy_secret(name, &|n| self.above_connection(n)))
+    }
+
     /// Like [`Env::get`], but never reads a named connection's secret that nothing has read
     /// yet (for redacting what may have been shown: an unread secret cannot have been).
     pub fn peek(&self, name: &str) -> Option<String> {

@@ -648,6 +648,7 @@ impl Client {
     pub(crate) async fn bearer(&self, svc: &Service) -> Result<Option<Secret>> {
         match &svc.creds {
             Credentials::ApiKey(key) | Credentials::Jwt(key) => return Ok(Some(key.clone())),
+            Credentials::LazyApiKey(key) => return key.get().map(Some).map_err(Error::Usage),
             Credentials::Anonymous => return Ok(None),
             Credentials::Client { .. } => {}
         }
@@ -687,6 +688,9 @@ impl Client {
         }
         match auth {
             ClientAuth::Secret(secret) => body["client_secret"] = json!(secret.expose()),
+            ClientAuth::Lazy(secret) => {
+                body["client_secret"] = json!(secret.get().map_err(Error::Usage)?.expose())
+            }
             ClientAuth::PrivateKey(key) => {
                 let assertion = key
                     .assertion(id, token_url.as_str())

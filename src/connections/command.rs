@@ -20,9 +20,8 @@ A run uses --connection NAME, else QOPS_CONNECTION, else the connection in use \
 Precedence of every variable: flags > environment > .env > the connection. A connection \
 supplies QLIK_TENANT, QLIK_REGION and QLIK_CLIENT_ID + QLIK_CLIENT_SECRET or QLIK_API_KEY; \
 its credentials count as one: when any credential variable is set otherwise, it supplies none.
-Secrets come from an environment variable, the OS keyring or a command, and are read only \
-when credentials are first needed (the first tenant(), region() or connection() handle), \
-never at start-up.
+Secrets come from an environment variable (read when a handle is made), the OS keyring or \
+a command (read when the first token is fetched, once a run), never at start-up.
 Stored in $XDG_CONFIG_HOME/qops/connections.toml (else ~/.config/qops/), owner-only.";
 
 /// Named connections: a tenant (or a region) and where its credentials come from.
@@ -406,7 +405,7 @@ fn test(name: &str, session: &Arc<Session>) -> Result<(), Failure> {
     let client = session.client().map_err(cloud_failure)?;
     let target = c.target().map_err(usage)?;
     let creds = c
-        .credentials(&|v| session.env.above_connection(v))
+        .credentials(name, &|v| session.env.above_connection(v))
         .map_err(|e| Failure::Runtime(format!("connection {name:?}: {e}")))?;
     match target {
         Target::Tenant { host, .. } => {

@@ -22,7 +22,7 @@ pub use supplied::{apply, Supplied};
 
 use crate::cloud::{self, Client, ClientAuth, Credentials};
 use crate::regions::{self, Region};
-use secret_source::SecretSource;
+use secret_source::{Deferred, SecretSource};
 use serde::{Deserialize, Serialize};
 
 /// One saved connection (its name is its key in the file).
@@ -91,13 +91,25 @@ impl Connection {
         parse_target(&self.url, self.region_level)
     }
 
-    /// The credentials, reading the secret now (`env` looks variables up).
-    pub fn credentials(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Credentials, String> {
+    /// The credentials of connection `name`: a secret in a variable (`env` looks it up) or
+    /// the file is read now, one in the keyring or behind a command when the first token is
+    /// fetched.
+    pub fn credentials(
+        &self,
+        name: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Credentials, String> {
         Ok(match self.auth()? {
-            Auth::ApiKey(source) => Credentials::ApiKey(source.resolve(env)?),
+            Auth::ApiKey(source) => match source.deferred(name, env)? {
+                Deferred::Now(key) => Credentials::ApiKey(key),
+                Deferred::Later(key) => Credentials::LazyApiKey(key),
+            },
             Auth::Client { id, secret } => Credentials::Client {
                 id: id.to_string(),
-                auth: ClientAuth::Secret(secret.resolve(env)?),
+                auth: match secret.deferred(name, env)? {
+                    Deferred::Now(secret) => ClientAuth::Secret(secret),
+                    Deferred::Later(secret) => ClientAuth::Lazy(secret),
+                },
                 scope: None,
                 impersonate: None,
             },

@@ -2,10 +2,17 @@
 //! it at use time. Only [`SecretSource::Value`] keeps a secret in the connections file.
 
 use super::vault;
+use crate::cloud::LazySecret;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::process::{Command, Stdio};
+
+/// A secret read now, or a handle that reads it on first use.
+pub enum Deferred {
+    Now(Secret),
+    Later(LazySecret),
+}
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,6 +47,29 @@ impl SecretSource {
             }
             SecretSource::Command(cmd) => format!("command `{cmd}`"),
             SecretSource::Value(_) => "stored in clear in the connections file".to_string(),
+        }
+    }
+
+    /// The secret: read now from a variable or the file; from the keyring or a command when
+    /// the first token is fetched (a run that fetches none never opens the keyring or runs the
+    /// command). `connection` names it in messages.
+    pub fn deferred(
+        &self,
+        connection: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Deferred, String> {
+        match self {
+            SecretSource::Env(_) | SecretSource::Value(_) => Ok(Deferred::Now(self.resolve(env)?)),
+            SecretSource::Keyring(_) | SecretSource::Command(_) => {
+                let label = format!("connection {connection:?}");
+                let source = self.clone();
+                let said = label.clone();
+                Ok(Deferred::Later(LazySecret::new(label, move || {
+                    source
+                        .resolve(&|_| None)
+                        .map_err(|e| format!("{said}: {e}"))
+                })))
+            }
         }
     }
 

@@ -5,13 +5,15 @@
 //!
 //! The credentials are one unit: when any credential variable is set above the connection, the
 //! connection supplies none of them, so a client id from one place never meets a secret from
-//! another. The secret is read (environment variable, keyring, command) only when a variable
-//! holding it is first read (credentials for the first `tenant(...)`/`region(...)` handle),
-//! once per run: a run that needs no token never runs the command or opens the keyring.
+//! another. A keyring or command secret is read when the first token is fetched (credentials
+//! carry it unread, [`crate::cloud::LazySecret`]) or its variable is read, once a run: a run
+//! that needs no token never runs the command or opens the keyring. A secret in a variable is
+//! read when credentials are made.
 
-use super::secret_source::SecretSource;
+use super::secret_source::{Deferred, SecretSource};
 use super::store::Store;
 use super::{Auth, Connection, Target};
+use crate::cloud::LazySecret;
 use crate::config::{vars, Env};
 use crate::secret::Secret;
 use std::collections::BTreeMap;
@@ -29,6 +31,13 @@ fn tenant_value(url: &str) -> String {
     }
 }
 
+/// Whether a layer above the connection sets any credential variable.
+fn credentials_set_above(above: &dyn Fn(&str) -> Option<String>) -> bool {
+    CREDENTIALS
+        .iter()
+        .any(|v| above(v).is_some_and(|x| !x.is_empty()))
+}
+
 /// Which connection a run uses: `--connection`, else `QOPS_CONNECTION`, else the connection in
 /// use in the file; none is fine.
 pub const SELECT_VAR: &str = "QOPS_CONNECTION";
@@ -40,7 +49,11 @@ pub struct Supplied {
     name: String,
     plain: BTreeMap<&'static str, String>,
     secret: Option<(&'static str, SecretSource)>,
+    /// A secret in a variable or the file, once read.
     resolved: OnceLock<Result<Secret, String>>,
+    /// A secret in the keyring or behind a command, read when first needed (by the first
+    /// token fetch, or by reading its variable).
+    lazy: Option<LazySecret>,
 }
 
 impl fmt::Debug for Supplied {
@@ -74,22 +87,49 @@ impl Supplied {
                 (vars::CLIENT_SECRET, secret.clone())
             }
         };
+        let lazy = match &secret.1 {
+            SecretSource::Keyring(_) | SecretSource::Command(_) => {
+                match secret.1.deferred(name, &|_| None)? {
+                    Deferred::Later(lazy) => Some(lazy),
+                    Deferred::Now(_) => None,
+                }
+            }
+            SecretSource::Env(_) | SecretSource::Value(_) => None,
+        };
         Ok(Supplied {
             name: name.to_string(),
             plain,
             secret: Some(secret),
             resolved: OnceLock::new(),
+            lazy,
         })
     }
 
     /// Like [`Supplied::get`], but a secret not read yet stays unread (`None`).
     pub fn peek(&self, var: &str, above: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-        let unread =
-            matches!(&self.secret, Some((v, _)) if *v == var) && self.resolved.get().is_none();
-        if unread {
-            return None;
+        if matches!(&self.secret, Some((v, _)) if *v == var) {
+            let read = match &self.lazy {
+                Some(lazy) => lazy.read_already().is_some(),
+                None => self.resolved.get().is_some(),
+            };
+            if !read {
+                return None;
+            }
         }
         self.get(var, above).ok().flatten()
+    }
+
+    /// The keyring or command secret of `var`, unread, for credentials that read it when the
+    /// first token is fetched; `None` when this connection does not supply `var` that way.
+    pub fn lazy_secret(
+        &self,
+        var: &str,
+        above: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<LazySecret> {
+        let ours = matches!(&self.secret, Some((v, _)) if *v == var);
+        (ours && !credentials_set_above(above))
+            .then(|| self.lazy.clone())
+            .flatten()
     }
 
     /// The value of `var` this connection supplies, `above` being the layers over it. Reading
@@ -99,18 +139,17 @@ impl Supplied {
         var: &str,
         above: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<String>, String> {
-        if CREDENTIALS.contains(&var)
-            && CREDENTIALS
-                .iter()
-                .any(|v| above(v).is_some_and(|x| !x.is_empty()))
-        {
+        if CREDENTIALS.contains(&var) && credentials_set_above(above) {
             return Ok(None);
         }
         if let Some(value) = self.plain.get(var) {
             return Ok(Some(value.clone()));
         }
-        match &self.secret {
-            Some((secret_var, source)) if *secret_var == var => self
+        match (&self.secret, &self.lazy) {
+            (Some((secret_var, _)), Some(lazy)) if *secret_var == var => {
+                lazy.get().map(|s| Some(s.expose().to_string()))
+            }
+            (Some((secret_var, source)), None) if *secret_var == var => self
                 .resolved
                 .get_or_init(|| source.resolve(above))
                 .clone()

@@ -13,7 +13,8 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
     let s = session.clone();
     native!(engine, "connection", ["name: &str", "Dynamic"],
         "A handle on the named connection `name` (`qops connection add`): a Tenant, or a Region for a
-        region-level connection. Its secret (environment variable, OS keyring or command) is read now.
+        region-level connection. A secret in the OS keyring or behind a command is read when the
+        first token is fetched; one in an environment variable now.
         Under `--sim`/`--sim-url` its URL must name a simulator host.",
         move |name: &str| -> Fallible<Dynamic> { open(&s, name) });
 }
@@ -23,7 +24,7 @@ fn open(s: &Arc<Session>, name: &str) -> Fallible<Dynamic> {
     let target = connection.target().or_else(fail)?;
     let client = lift(s.client())?;
     let creds = connection
-        .credentials(&|v| s.env.above_connection(v))
+        .credentials(name, &|v| s.env.above_connection(v))
         .or_else(|e| fail(format!("connection {name:?}: {e}")))?;
     Ok(match target {
         Target::Tenant { host, .. } => Dynamic::from(TenantHandle {

@@ -332,25 +332,60 @@ fn runs_take_a_connection_by_name_flag_variable_or_default_and_the_environment_w
     );
     assert!(!me.ok().stdout.trim().is_empty());
 
-    // Secrets are read only when needed: a failing command does not stop a run that needs
-    // no token, and stops one that does, naming the connection, without its output.
+    // Secrets are read only when the first token is fetched: a failing command does not stop
+    // a run that fetches none, nor making handles; it stops the first call, naming the
+    // connection, without the command's output.
     home.qops(&["connection", "use", "locked"], &[]).ok();
     assert_eq!(home.qops(&["eval", "40 + 2"], &[]).ok().stdout.trim(), "42");
-    let locked = home.qops(
+    for make in [r#"tenant(env("QLIK_TENANT"))"#, r#"connection("locked")"#] {
+        let script = format!("let t = {make}; print(\"handle made\"); t.me()");
+        let locked = home.qops(&["eval", &script, "--sim-url", sim_url], &[]);
+        locked.fails_with(1);
+        assert!(
+            locked.stdout.contains("handle made"),
+            "{make}: {}",
+            locked.stdout
+        );
+        assert!(
+            locked.stderr.contains("\"locked\"") && locked.stderr.contains("status 7"),
+            "{}",
+            locked.stderr
+        );
+    }
+
+    // A command runs once a run, however many handles use the connection.
+    let counter = home.root.join("runs.txt");
+    let secret_file = home.root.join("secret.txt");
+    std::fs::write(&secret_file, &secret).unwrap();
+    let counted = format!(
+        "echo run >> {}; cat {}",
+        counter.display(),
+        secret_file.display()
+    );
+    add("counted", &url, &["--client-secret-command", &counted]);
+    home.qops(&["eval", "1", "--connection", "counted"], &[])
+        .ok();
+    assert!(!counter.exists(), "no token, no command");
+    let script = crate::util::temp_file(
+        "twice.rhai",
+        r#"let a = connection("counted"); let b = connection("counted");
+           let t = tenant(env("QLIK_TENANT"));
+           print(a.me().id == b.me().id && t.me().id == a.me().id);"#,
+    );
+    let twice = home.qops(
         &[
-            "eval",
-            r#"tenant(env("QLIK_TENANT")).me()"#,
+            "run",
+            script.to_str().unwrap(),
+            "--connection",
+            "counted",
             "--sim-url",
             sim_url,
         ],
         &[],
     );
-    locked.fails_with(1);
-    assert!(
-        locked.stderr.contains("\"locked\"") && locked.stderr.contains("status 7"),
-        "{}",
-        locked.stderr
-    );
+    assert_eq!(twice.ok().stdout.trim(), "true");
+    let runs = std::fs::read_to_string(&counter).unwrap();
+    assert_eq!(runs.lines().count(), 1, "{runs}");
 
     // A named connection never unknown: the flag names one that does not exist.
     let missing = home.qops(&["eval", "1", "--connection", "nope"], &[]);
