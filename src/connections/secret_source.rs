@@ -146,6 +146,42 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn keyring_and_command_secrets_wait_for_their_first_use_and_are_read_once() {
+        let marker = std::env::temp_dir().join(format!("qops-lazy-{}", std::process::id()));
+        let _ = std::fs::remove_file(&marker);
+        let cmd = format!("echo run >> {}; echo s3", marker.display());
+        let Deferred::Later(lazy) = SecretSource::Command(cmd)
+            .deferred("prod", &|_| None)
+            .unwrap()
+        else {
+            panic!("a command is read later");
+        };
+        assert!(!marker.exists(), "not run yet");
+        assert_eq!(lazy.read_already(), None);
+        let copy = lazy.clone();
+        assert_eq!(lazy.get().unwrap().expose(), "s3");
+        assert_eq!(copy.get().unwrap().expose(), "s3");
+        assert_eq!(std::fs::read_to_string(&marker).unwrap().lines().count(), 1);
+        assert_eq!(format!("{lazy:?}"), "LazySecret(connection \"prod\")");
+        let _ = std::fs::remove_file(&marker);
+        let failing = SecretSource::Command("exit 4".into());
+        let Deferred::Later(lazy) = failing.deferred("prod", &|_| None).unwrap() else {
+            panic!("a command is read later");
+        };
+        let err = lazy.get().unwrap_err();
+        assert!(
+            err.starts_with("connection \"prod\": ") && err.contains("status 4"),
+            "{err}"
+        );
+        let env = SecretSource::Env("V".into());
+        assert!(matches!(
+            env.deferred("prod", &|_| Some("x".into())),
+            Ok(Deferred::Now(_))
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn commands_give_their_trimmed_output_and_fail_without_echoing_it() {
         let none = |_: &str| None;
         let ok = SecretSource::Command("printf '  s3cret\\n'".into());
