@@ -50,18 +50,22 @@ struct Log {
 
 /// Where requests go.
 #[derive(Args, Debug, Clone, Default)]
-struct Target {
+pub(crate) struct Target {
     /// Start a simulator inside this process and run against it (sets QLIK_TENANT & co.)
     #[arg(long, conflicts_with = "sim_url")]
     sim: bool,
     /// Send requests for simulator hosts (*.qlik.localhost) to a running `qops sim` [env: QOPS_SIM]
     #[arg(long, value_name = "URL")]
     sim_url: Option<String>,
+    /// Use this named connection (`qops connection`) for what is not set otherwise: flags >
+    /// environment > .env > the connection [env: QOPS_CONNECTION] [default: the one in use]
+    #[arg(long, value_name = "NAME")]
+    connection: Option<String>,
 }
 
 /// Which variables a command reads.
 #[derive(Args, Debug, Clone, Default)]
-struct EnvFile {
+pub(crate) struct EnvFile {
     /// Read variables from this file instead of ./.env (real environment variables win)
     #[arg(long, value_name = "PATH")]
     env_file: Option<PathBuf>,
@@ -279,6 +283,8 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `qops man | man -l -`
     Man,
+    /// Named connections: add, list, show, test, remove, use, import (qlik-cli contexts)
+    Connection(crate::connections::ConnectionArgs),
     /// Add a library to qops.toml, install it into ./qops_modules and record it in qops.lock
     /// (git sources need the git command-line tool)
     Add {
@@ -352,6 +358,12 @@ impl Command {
                 g.libraries = libraries.clone();
             }
             Command::Docs { env, .. } | Command::Definitions { env, .. } => g.env = env.clone(),
+            Command::Connection(args) => {
+                if let Some((target, env)) = args.test_flags() {
+                    g.target = target.clone();
+                    g.env = env.clone();
+                }
+            }
             Command::Sim(_)
             | Command::Completions { .. }
             | Command::Man
@@ -691,7 +703,14 @@ fn dispatch(command: Command, global: Global, limits: engine::Limits) -> Result<
             },
         );
     }
-    let env = Env::load(global.env.env_file.as_deref()).map_err(Failure::Usage)?;
+    let mut env = Env::load(global.env.env_file.as_deref()).map_err(Failure::Usage)?;
+    if matches!(
+        command,
+        Command::Run { .. } | Command::Eval { .. } | Command::Repl { .. }
+    ) {
+        crate::connections::apply(&mut env, global.target.connection.as_deref())
+            .map_err(Failure::Usage)?;
+    }
     let embedded = embedded_sim_options(&global, false, |name| env.get(name))?;
     let mut session = Session::new(env);
     session.file_roots = roots;
@@ -800,6 +819,7 @@ fn run_command(
         Command::Repl { .. } => {
             crate::repl::run(session, engine, || engine::build(session, limits))
         }
+        Command::Connection(args) => crate::connections::run(args, session),
         Command::Sim(_)
         | Command::Test { .. }
         | Command::Completions { .. }

@@ -1,10 +1,13 @@
-//! Where settings come from: flags > environment > `.env` file, and the simulator's variables
-//! above all of them when `--sim` starts one.
+//! Where settings come from: flags > environment > `.env` file > the named connection in use
+//! (`crate::connections`), and the simulator's variables above all of them when `--sim`
+//! starts one.
 
 mod dotenv;
 
+use crate::connections::Supplied;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The environment a run sees. Never mutates the process environment (threads are running).
 ///
@@ -20,6 +23,8 @@ pub struct Env {
     /// What the process environment falls back to: the `.env` file, or in a sealed Env the
     /// variables passed to it.
     base: BTreeMap<String, String>,
+    /// The named connection in use, under everything else (never in a sealed Env).
+    connection: Option<Arc<Supplied>>,
 }
 
 /// The variables the product reads (contract in `shared/design.md`).
@@ -27,6 +32,8 @@ pub mod vars {
     pub const CLIENT_ID: &str = "QLIK_CLIENT_ID";
     pub const CLIENT_SECRET: &str = "QLIK_CLIENT_SECRET";
     pub const API_KEY: &str = "QLIK_API_KEY";
+    pub const TENANT: &str = "QLIK_TENANT";
+    pub const REGION: &str = "QLIK_REGION";
     pub const SIM: &str = "QOPS_SIM";
     /// Published by `qops sim` (random per start): names the directory where runs against it keep
     /// their state files ([`crate::state_dirs`]).
@@ -69,6 +76,7 @@ impl Env {
             overlay: BTreeMap::new(),
             process: true,
             base: base.into_iter().collect(),
+            connection: None,
         })
     }
 
@@ -78,6 +86,7 @@ impl Env {
             overlay: BTreeMap::new(),
             process: false,
             base: vars.into_iter().collect(),
+            connection: None,
         }
     }
 
@@ -94,7 +103,53 @@ impl Env {
         self.overlay.extend(vars);
     }
 
+    /// The named connection in use supplies what nothing above it does.
+    pub fn use_connection(&mut self, connection: Arc<Supplied>) {
+        self.connection = Some(connection);
+    }
+
+    /// The value of `name`; a connection's secret that cannot be read counts as unset here
+    /// ([`Env::get_checked`] says why).
     pub fn get(&self, name: &str) -> Option<String> {
+        self.get_checked(name).ok().flatten()
+    }
+
+    /// The value of `name`, or why the connection in use could not supply it.
+    pub fn get_checked(&self, name: &str) -> Result<Option<String>, String> {
+        if let Some(v) = self.above_connection(name) {
+            return Ok(Some(v));
+        }
+        match &self.connection {
+            Some(c) => c.get(name, &|n| self.above_connection(n)),
+            None => Ok(None),
+        }
+    }
+
+    /// The named connection's keyring or command secret for `name`, unread, when nothing above
+    /// the connection sets the credentials (credentials built with it read it at the first
+    /// token fetch).
+    pub fn lazy_secret(&self, name: &str) -> Option<crate::cloud::LazySecret> {
+        if self.above_connection(name).is_some() {
+            return None;
+        }
+        self.connection
+            .as_ref()
+            .and_then(|c| c.lazy_secret(name, &|n| self.above_connection(n)))
+    }
+
+    /// Like [`Env::get`], but never reads a named connection's secret that nothing has read
+    /// yet (for redacting what may have been shown: an unread secret cannot have been).
+    pub fn peek(&self, name: &str) -> Option<String> {
+        self.above_connection(name).or_else(|| {
+            self.connection
+                .as_ref()
+                .and_then(|c| c.peek(name, &|n| self.above_connection(n)))
+        })
+    }
+
+    /// The value of `name` from the overlay, the environment or `.env`: never a named
+    /// connection's (a connection's secret named by a variable is looked up here).
+    pub fn above_connection(&self, name: &str) -> Option<String> {
         if let Some(v) = self.overlay.get(name) {
             return Some(v.clone());
         }
@@ -108,7 +163,7 @@ impl Env {
 
     /// A variable that must be set and non-empty.
     pub fn require(&self, name: &str) -> Result<String, String> {
-        match self.get(name) {
+        match self.get_checked(name)? {
             Some(v) if !v.is_empty() => Ok(v),
             _ => Err(format!("environment variable {name} is not set")),
         }

@@ -8,6 +8,7 @@ mod callsite;
 pub mod cli;
 mod cloud;
 mod config;
+mod connections;
 mod failure;
 mod files;
 pub mod fuzzing;

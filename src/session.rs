@@ -4,7 +4,7 @@
 //! `qops eval 1` starts in milliseconds.
 
 use crate::cloud::{
-    self, endpoint::Routing, endpoint::SimRoute, Client, ClientOptions, Credentials,
+    self, endpoint::Routing, endpoint::SimRoute, Client, ClientAuth, ClientOptions, Credentials,
 };
 use crate::config::{vars, Env};
 use crate::script::files::FileRoots;
@@ -306,10 +306,30 @@ impl Session {
     }
 
     /// Credentials from the environment: an OAuth client (`QLIK_CLIENT_ID` + `QLIK_CLIENT_SECRET`),
-    /// else an API key (`QLIK_API_KEY`).
+    /// else an API key (`QLIK_API_KEY`). A named connection's keyring or command secret is read
+    /// when the first token is fetched, not here.
     pub fn default_credentials(&self) -> cloud::Result<Credentials> {
-        let get = |name| self.env.get(name).filter(|v| !v.is_empty());
-        match (get(vars::CLIENT_ID), get(vars::CLIENT_SECRET), get(vars::API_KEY)) {
+        let get = |name| {
+            self.env
+                .get_checked(name)
+                .map(|v| v.filter(|v| !v.is_empty()))
+                .map_err(cloud::Error::Usage)
+        };
+        // A connection's lazy secret means nothing above it sets any credential variable.
+        if let Some(lazy) = self.env.lazy_secret(vars::CLIENT_SECRET) {
+            if let Some(id) = get(vars::CLIENT_ID)? {
+                return Ok(Credentials::Client {
+                    id,
+                    auth: ClientAuth::Lazy(lazy),
+                    scope: None,
+                    impersonate: None,
+                });
+            }
+        }
+        if let Some(lazy) = self.env.lazy_secret(vars::API_KEY) {
+            return Ok(Credentials::LazyApiKey(lazy));
+        }
+        match (get(vars::CLIENT_ID)?, get(vars::CLIENT_SECRET)?, get(vars::API_KEY)?) {
             (Some(id), Some(secret), _) => Ok(Credentials::client(id, secret)),
             (Some(_), None, None) => Err(cloud::Error::Usage(format!("{} is set but {} is not", vars::CLIENT_ID, vars::CLIENT_SECRET))),
             (_, _, Some(key)) => Ok(Credentials::ApiKey(Secret::new(key))),

@@ -7,7 +7,7 @@
 use super::jwt::SigningKey;
 use crate::secret::Secret;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How a handle authenticates.
@@ -22,6 +22,8 @@ pub enum Credentials {
     },
     /// A user's API key, sent as is.
     ApiKey(Secret),
+    /// A user's API key read when the first request is sent.
+    LazyApiKey(LazySecret),
     /// A bearer JWT sent as is (a QSEoW virtual proxy with JWT authentication).
     Jwt(Secret),
     /// Nothing in `Authorization`: the identity travels otherwise (a QSEoW client certificate,
@@ -46,8 +48,49 @@ pub struct SessionCookies {
 pub enum ClientAuth {
     /// `client_secret` in the JSON body.
     Secret(Secret),
+    /// `client_secret` in the JSON body, read when the first token is fetched.
+    Lazy(LazySecret),
     /// A signed `client_assertion` (Private Key JWT).
     PrivateKey(Arc<SigningKey>),
+}
+
+/// A secret read on first use, once for all clones (a named connection's OS keyring entry or
+/// command): a run that never needs it never reads it.
+#[derive(Clone)]
+pub struct LazySecret {
+    /// Whose it is, for the token cache (never the secret): `connection "prod"`.
+    pub label: String,
+    read: Arc<dyn Fn() -> Result<Secret, String> + Send + Sync>,
+    value: Arc<OnceLock<Result<Secret, String>>>,
+}
+
+impl LazySecret {
+    pub fn new(
+        label: impl Into<String>,
+        read: impl Fn() -> Result<Secret, String> + Send + Sync + 'static,
+    ) -> LazySecret {
+        LazySecret {
+            label: label.into(),
+            read: Arc::new(read),
+            value: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The secret, read now if nothing read it before (a failure is kept too: not retried).
+    pub fn get(&self) -> Result<Secret, String> {
+        self.value.get_or_init(|| (self.read)()).clone()
+    }
+
+    /// The secret if something already read it.
+    pub fn read_already(&self) -> Option<Secret> {
+        self.value.get().and_then(|r| r.as_ref().ok()).cloned()
+    }
+}
+
+impl std::fmt::Debug for LazySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LazySecret({})", self.label)
+    }
 }
 
 /// The user an impersonation token acts as (`user_lookup`).
@@ -78,7 +121,7 @@ impl Credentials {
                 ..
             } => format!("client {id} as {} {}", user.field, user.value),
             Credentials::Client { id, .. } => format!("client {id}"),
-            Credentials::ApiKey(_) => "api key".to_string(),
+            Credentials::ApiKey(_) | Credentials::LazyApiKey(_) => "api key".to_string(),
             Credentials::Jwt(_) => "jwt".to_string(),
             Credentials::Anonymous => "no bearer".to_string(),
             Credentials::Session(_) => "jwt session".to_string(),
@@ -106,6 +149,7 @@ impl Credentials {
                             .collect::<String>()
                     }
                     ClientAuth::PrivateKey(key) => format!("key:{}", key.kid),
+                    ClientAuth::Lazy(secret) => format!("lazy:{}", secret.label),
                 };
                 let user = impersonate
                     .as_ref()
@@ -114,6 +158,7 @@ impl Credentials {
                 format!("{id} {proof} {} {user}", scope.as_deref().unwrap_or(""))
             }
             Credentials::ApiKey(_)
+            | Credentials::LazyApiKey(_)
             | Credentials::Jwt(_)
             | Credentials::Anonymous
             | Credentials::Session(_) => String::new(),

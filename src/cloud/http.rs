@@ -741,9 +741,10 @@ impl Client {
 
     /// The bearer for a service: the API key or JWT, a cached (or freshly fetched) access
     /// token, or none.
-    async fn bearer(&self, svc: &Service) -> Result<Option<Secret>> {
+    pub(crate) async fn bearer(&self, svc: &Service) -> Result<Option<Secret>> {
         match &svc.creds {
             Credentials::ApiKey(key) | Credentials::Jwt(key) => return Ok(Some(key.clone())),
+            Credentials::LazyApiKey(key) => return key.get().map(Some).map_err(Error::Usage),
             Credentials::Anonymous | Credentials::Session(_) => return Ok(None),
             Credentials::Client { .. } => {}
         }
@@ -783,6 +784,9 @@ impl Client {
         }
         match auth {
             ClientAuth::Secret(secret) => body["client_secret"] = json!(secret.expose()),
+            ClientAuth::Lazy(secret) => {
+                body["client_secret"] = json!(secret.get().map_err(Error::Usage)?.expose())
+            }
             ClientAuth::PrivateKey(key) => {
                 let assertion = key
                     .assertion(id, token_url.as_str())

@@ -24,7 +24,7 @@ mod spaces;
 mod tenants;
 mod users;
 
-pub use auth::{ClientAuth, Credentials, Impersonation};
+pub use auth::{ClientAuth, Credentials, Impersonation, LazySecret};
 pub use error::{Error, Result};
 pub use http::{Client, ClientOptions, Request, Service};
 

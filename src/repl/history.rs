@@ -23,7 +23,7 @@ pub fn path() -> Option<PathBuf> {
 pub fn known_secrets(session: &Session, scope: &Scope) -> Vec<String> {
     let mut found: Vec<String> = [vars::CLIENT_SECRET, vars::API_KEY]
         .iter()
-        .filter_map(|v| session.env.get(v))
+        .filter_map(|v| session.env.peek(v))
         .collect();
     found.extend(
         crate::regions::REGIONS

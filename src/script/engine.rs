@@ -100,6 +100,7 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
         session.env.get(vars::PATH).as_deref(),
     ));
     super::handles::register(&mut engine, session);
+    super::connection::register(&mut engine, session);
     super::files::register(&mut engine, session);
     super::locations::register(&mut engine, session);
     super::util::register(&mut engine, session);

@@ -17,14 +17,14 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct TenantHandle {
     pub api: cloud::Tenant,
-    session: Arc<Session>,
+    pub(super) session: Arc<Session>,
 }
 
 /// A region's registration service (`register.<region>`), for tenant lifecycle calls.
 #[derive(Clone)]
 pub struct RegionHandle {
     pub api: cloud::Registration,
-    session: Arc<Session>,
+    pub(super) session: Arc<Session>,
 }
 
 /// What every handle does with an API call: run it on the session's runtime (Ctrl-C can

@@ -18,6 +18,7 @@ pub mod testing;
 
 mod apikeys;
 mod apps;
+mod connection;
 mod groups;
 mod handles;
 mod idps;

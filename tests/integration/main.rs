@@ -6,6 +6,7 @@ mod apps;
 mod cli;
 mod configure;
 mod distribution;
+mod connections;
 mod errors;
 mod fake;
 mod faults;

@@ -190,6 +190,11 @@ pub fn qops_cmd() -> Command {
         }
     }
     cmd.current_dir(std::env::temp_dir());
+    // Never the user's named connections: a directory with none.
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        std::env::temp_dir().join(format!("qops-test-config-{}", std::process::id())),
+    );
     cmd
 }
 
