@@ -112,6 +112,9 @@ enum Command {
         /// A value for the script's `args` map (repeatable)
         #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = key_value)]
         args: Vec<(String, String)>,
+        /// Run without the checks `qops check` makes (unknown functions, methods, variables)
+        #[arg(long)]
+        no_check: bool,
     },
     /// Evaluate one expression and print the result (maps and arrays as JSON)
     Eval {
@@ -480,19 +483,35 @@ fn run_command(
     limits: &engine::Limits,
 ) -> Result<(), Failure> {
     match command {
-        Command::Run { file, args } => {
+        Command::Run {
+            file,
+            args,
+            no_check,
+        } => {
             let source = runner::Source::read(&file)?;
             let args: rhai::Map = args
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
             session.interrupt_on_ctrl_c(true);
-            interrupted_as_130(session, runner::run(&engine, &source, args))
+            let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
+            let checks = runner::Checks {
+                resolver: &resolver,
+                enabled: !no_check,
+            };
+            interrupted_as_130(session, runner::run(&engine, &source, args, &checks))
         }
         Command::Eval { expr } => {
             session.interrupt_on_ctrl_c(true);
             let source = runner::Source::inline("<eval>", &expr);
-            if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
+            let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
+            let checks = runner::Checks {
+                resolver: &resolver,
+                enabled: true,
+            };
+            if let Some(text) =
+                interrupted_as_130(session, runner::eval(&engine, &source, &checks))?
+            {
                 crate::output::outln!("{text}");
             }
             Ok(())

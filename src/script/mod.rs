@@ -1,9 +1,12 @@
 //! The Rhai side: one engine builder ([`engine::build`]) used by `run`, `eval`, `check`, the REPL
 //! and the tests; handles and one binding file per API mirroring `cloud/`; conversions and reports.
 
+pub mod catalog;
+pub mod check;
 pub mod convert;
 pub mod docs;
 pub mod engine;
+pub mod explain;
 pub mod files;
 pub mod modules;
 pub mod progress;

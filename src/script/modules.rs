@@ -53,15 +53,7 @@ impl Resolver {
         } else {
             format!("{path}.rhai")
         };
-        // A bundled module imports bundled modules; typed input (the REPL, `eval`) imports
-        // from the working directory.
-        let script_dir = match source {
-            Some(s) if s.starts_with("stdlib:") => None,
-            Some(s) if !s.starts_with('<') => Path::new(s).parent().map(Path::to_path_buf),
-            _ => Some(PathBuf::from(".")),
-        };
-        let dirs = script_dir.into_iter().chain(self.search.iter().cloned());
-        for dir in dirs {
+        for dir in self.dirs(source) {
             let candidate = dir.join(&file);
             if candidate.exists() {
                 let text = crate::files::read_text_file(&candidate)?;
@@ -78,6 +70,47 @@ impl Resolver {
             .iter()
             .find(|(name, _)| *name == bare)
             .map(|(name, text)| (format!("stdlib:{name}"), text.to_string())))
+    }
+}
+
+impl Resolver {
+    /// The directories `import` looks in from `source`, in order.
+    fn dirs(&self, source: Option<&str>) -> Vec<PathBuf> {
+        // A bundled module imports bundled modules; typed input (the REPL, `eval`) imports
+        // from the working directory.
+        let script_dir = match source {
+            Some(s) if s.starts_with("stdlib:") => None,
+            Some(s) if !s.starts_with('<') => Path::new(s).parent().map(Path::to_path_buf),
+            _ => Some(PathBuf::from(".")),
+        };
+        script_dir
+            .into_iter()
+            .chain(self.search.iter().cloned())
+            .collect()
+    }
+
+    /// `module not found: "ops"` and every place looked in, in order, for a report.
+    pub fn not_found(&self, source: Option<&str>, path: &str) -> (String, Vec<String>) {
+        let file = if path.ends_with(".rhai") {
+            path.to_string()
+        } else {
+            format!("{path}.rhai")
+        };
+        let mut notes = vec!["searched, in order:".to_string()];
+        for dir in self.dirs(source) {
+            let dir = if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            };
+            notes.push(format!("  {}", dir.join(&file).display()));
+        }
+        let bundled: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+        notes.push(format!(
+            "  the modules bundled in qops ({})",
+            bundled.join(", ")
+        ));
+        (format!("module not found: \"{path}\""), notes)
     }
 }
 

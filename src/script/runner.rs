@@ -1,7 +1,7 @@
 //! Running, evaluating and checking scripts with reports that point into the source.
 
 use super::modules::Resolver;
-use super::{convert, report};
+use super::{check, convert, report};
 use crate::failure::Failure;
 use rhai::{ASTNode, Dynamic, Engine, Expr, Map, Position, Scope, Stmt, AST};
 use std::collections::HashSet;
@@ -65,24 +65,80 @@ impl Source {
     }
 }
 
-/// `qops run FILE --arg k=v`: the script sees `args` as a map of strings.
-pub fn run(engine: &Engine, source: &Source, args: Map) -> Result<(), Failure> {
+/// How `run` and `eval` treat a script before running it.
+pub struct Checks<'a> {
+    /// Finds imports for the checks and for "module not found" reports.
+    pub resolver: &'a Resolver,
+    /// Run the static checks first (`--no-check` turns them off).
+    pub enabled: bool,
+}
+
+/// `qops run FILE --arg k=v`: the script sees `args` as a map of strings. The static checks
+/// ([`check`]) run first, so that a misspelt name stops the script before any request.
+pub fn run(engine: &Engine, source: &Source, args: Map, checks: &Checks) -> Result<(), Failure> {
     let ast = source.compile(engine)?;
+    if checks.enabled {
+        checked(engine, checks.resolver, source, &ast)?;
+    }
     let mut scope = Scope::new();
     scope.push_constant("args", args);
-    engine
-        .run_ast_with_scope(&mut scope, &ast)
-        .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))
+    let watch = super::explain::watch_loops(&ast);
+    let result = engine.run_ast_with_scope(&mut scope, &ast);
+    drop(watch);
+    result.map_err(|e| {
+        Failure::Runtime(super::explain::eval_error(
+            engine,
+            &ast,
+            checks.resolver,
+            source,
+            &e,
+        ))
+    })
 }
 
 /// `qops eval EXPR`: the result as `eval` shows it (JSON for maps and arrays).
-pub fn eval(engine: &Engine, source: &Source) -> Result<Option<String>, Failure> {
+pub fn eval(engine: &Engine, source: &Source, checks: &Checks) -> Result<Option<String>, Failure> {
     let ast = source.compile(engine)?;
-    let value: Dynamic = engine
-        .eval_ast(&ast)
-        .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))?;
+    if checks.enabled {
+        checked(engine, checks.resolver, source, &ast)?;
+    }
+    let watch = super::explain::watch_loops(&ast);
+    let result = engine.eval_ast::<Dynamic>(&ast);
+    drop(watch);
+    let value = result.map_err(|e| {
+        Failure::Runtime(super::explain::eval_error(
+            engine,
+            &ast,
+            checks.resolver,
+            source,
+            &e,
+        ))
+    })?;
     convert::display(&value)
         .map_err(|e| Failure::Runtime(format!("{}: the result: {e}", source.name)))
+}
+
+/// The static checks of a compiled script and of the modules it imports: a usage failure
+/// (exit 2) naming every finding, before anything ran.
+pub fn checked(
+    engine: &Engine,
+    resolver: &Resolver,
+    source: &Source,
+    ast: &AST,
+) -> Result<(), Failure> {
+    let known = check::Known::new(engine, resolver);
+    let mut errors = Vec::new();
+    let mut seen = HashSet::from([canonical(&source.name)]);
+    check_compiled(&known, source, ast, &mut seen, &mut errors);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::Usage(format!(
+        "{}
+nothing was run: {} problem(s) found before running (--no-check runs the script anyway)",
+        errors.join("\n"),
+        errors.len()
+    )))
 }
 
 /// The `.rhai` files among `paths`, directories searched recursively, in a stable order.
@@ -150,13 +206,15 @@ pub fn imports(ast: &AST) -> Vec<Import> {
 }
 
 /// `qops check PATH...`: compiles every script under the paths and every module they import
-/// (each once), and reports every error as file:line:col; fails if any.
+/// (each once), runs the static checks ([`check`]) on each, and reports every error as
+/// file:line:col; fails if any.
 pub fn check(
     engine: &Engine,
     paths: &[PathBuf],
     qops_path: Option<&str>,
 ) -> Result<usize, Failure> {
     let resolver = Resolver::new(qops_path);
+    let known = check::Known::new(engine, &resolver);
     let files = script_files(paths)?;
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -167,7 +225,7 @@ pub fn check(
         match Source::read(path) {
             Ok(source) => {
                 seen.insert(canonical(&source.name));
-                check_source(engine, &resolver, &source, &mut seen, &mut errors);
+                check_source(&known, &source, &mut seen, &mut errors);
             }
             Err(f) => errors.push(f.to_string()),
         }
@@ -179,7 +237,7 @@ pub fn check(
         Ok(files.len())
     } else {
         Err(Failure::Usage(format!(
-            "{}\n{failed} of {} files failed to compile",
+            "{}\n{failed} of {} files failed the checks",
             errors.join("\n"),
             files.len()
         )))
@@ -193,24 +251,42 @@ fn canonical(name: &str) -> String {
         .unwrap_or_else(|_| name.to_string())
 }
 
-/// Compiles `source`, then the modules it imports that were not checked yet.
+/// Compiles and checks `source`, then the modules it imports that were not checked yet.
 fn check_source(
-    engine: &Engine,
-    resolver: &Resolver,
+    known: &check::Known,
     source: &Source,
     seen: &mut HashSet<String>,
     errors: &mut Vec<String>,
 ) {
-    let ast = match source.compile(engine) {
-        Ok(ast) => ast,
-        Err(f) => return errors.push(f.to_string()),
-    };
-    for Import { path, pos, .. } in imports(&ast) {
-        let found = resolver
-            .locate(Some(&source.name), &path)
-            .and_then(|found| found.ok_or_else(|| format!("module not found: \"{path}\"")));
-        let (name, text) = match found {
-            Ok(found) => found,
+    match source.compile(known.engine) {
+        Ok(ast) => check_compiled(known, source, &ast, seen, errors),
+        Err(f) => errors.push(f.to_string()),
+    }
+}
+
+fn check_compiled(
+    known: &check::Known,
+    source: &Source,
+    ast: &AST,
+    seen: &mut HashSet<String>,
+    errors: &mut Vec<String>,
+) {
+    let findings = check::check_ast(known, &source.name, ast);
+    errors.extend(check::render(&source.name, &source.text, &findings));
+    for Import { path, pos, .. } in imports(ast) {
+        let found = match known.resolver.locate(Some(&source.name), &path) {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                let (message, notes) = known.resolver.not_found(Some(&source.name), &path);
+                errors.push(report::located(
+                    &source.name,
+                    &source.text,
+                    pos,
+                    &message,
+                    &notes,
+                ));
+                continue;
+            }
             Err(message) => {
                 errors.push(report::located(
                     &source.name,
@@ -222,8 +298,9 @@ fn check_source(
                 continue;
             }
         };
+        let (name, text) = found;
         if seen.insert(canonical(&name)) {
-            check_source(engine, resolver, &Source { name, text }, seen, errors);
+            check_source(known, &Source { name, text }, seen, errors);
         }
     }
 }

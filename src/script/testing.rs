@@ -47,6 +47,7 @@ pub fn run(
         let ast = source.compile(&compiler)?;
         sources.push((source, ast));
     }
+    check_all(&env, limits, &sources)?;
     let cases: Vec<Case> = sources
         .iter()
         .flat_map(|(source, ast)| {
@@ -93,6 +94,26 @@ pub fn run(
         Err(Failure::Runtime(format!("{failed} test(s) failed")))
     } else {
         Ok(())
+    }
+}
+
+/// The checks of `qops check` on every test file, before any test runs: a misspelt name fails
+/// the run at once, with every finding, instead of failing the tests one by one.
+fn check_all(env: &Env, limits: &Limits, sources: &[(Source, AST)]) -> Result<(), Failure> {
+    let session = Arc::new(Session::new(env.clone()));
+    let mut engine = engine::build(&session, limits);
+    register(&mut engine);
+    let resolver = super::modules::Resolver::new(env.get(crate::config::vars::PATH).as_deref());
+    let mut problems = Vec::new();
+    for (source, ast) in sources {
+        if let Err(failure) = super::runner::checked(&engine, &resolver, source, ast) {
+            problems.push(failure.to_string());
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Usage(problems.join("\n")))
     }
 }
 
