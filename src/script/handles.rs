@@ -155,8 +155,8 @@ fn signing_key(roots: &FileRoots, path: &str, kid: Option<String>) -> Fallible<S
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
-    engine.register_type_with_name::<TenantHandle>("Tenant");
-    engine.register_type_with_name::<RegionHandle>("Region");
+    engine.register_type_with_name::<TenantHandle>("tenant");
+    engine.register_type_with_name::<RegionHandle>("region");
     register_auth_helpers(engine, &session.file_roots);
 
     let s = session.clone();
@@ -213,15 +213,15 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         engine,
         "to_string",
         ["t: &mut Tenant", "String"],
-        "`Tenant(host)`.",
-        |t: &mut TenantHandle| format!("Tenant({})", t.api.host())
+        "`tenant acme.eu.qlikcloud.com`.",
+        |t: &mut TenantHandle| format!("tenant {}", t.api.host())
     );
     native!(
         engine,
         "to_debug",
         ["t: &mut Tenant", "String"],
-        "`Tenant(host, credentials)` without secrets.",
-        |t: &mut TenantHandle| format!("Tenant({}, {})", t.api.host(), t.api.svc.creds.label())
+        "`tenant acme.eu.qlikcloud.com (credentials)`, without secrets.",
+        |t: &mut TenantHandle| format!("tenant {} ({})", t.api.host(), t.api.svc.creds.label())
     );
     native!(
         engine,
@@ -248,15 +248,15 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         engine,
         "to_string",
         ["r: &mut Region", "String"],
-        "`Region(code)`.",
-        |r: &mut RegionHandle| format!("Region({})", r.api.region.code)
+        "`region eu`.",
+        |r: &mut RegionHandle| format!("region {}", r.api.region.code)
     );
     native!(
         engine,
         "to_debug",
         ["r: &mut Region", "String"],
-        "`Region(code, host)`.",
-        |r: &mut RegionHandle| format!("Region({}, {})", r.api.region.code, r.api.svc.host())
+        "`region eu (register.eu.qlikcloud.com)`.",
+        |r: &mut RegionHandle| format!("region {} ({})", r.api.region.code, r.api.svc.host())
     );
 
     native!(

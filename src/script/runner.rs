@@ -83,9 +83,7 @@ pub fn run(engine: &Engine, source: &Source, args: Map, checks: &Checks) -> Resu
     let mut scope = Scope::new();
     scope.push_constant("args", args);
     let watch = super::explain::watch_loops(&ast);
-    let result = engine.run_ast_with_scope(&mut scope, &ast);
-    drop(watch);
-    result.map_err(|e| {
+    let result = engine.run_ast_with_scope(&mut scope, &ast).map_err(|e| {
         Failure::Runtime(super::explain::eval_error(
             engine,
             &ast,
@@ -93,7 +91,9 @@ pub fn run(engine: &Engine, source: &Source, args: Map, checks: &Checks) -> Resu
             source,
             &e,
         ))
-    })
+    });
+    drop(watch);
+    result
 }
 
 /// `qops eval EXPR`: the result as `eval` shows it (JSON for maps and arrays).
@@ -103,9 +103,7 @@ pub fn eval(engine: &Engine, source: &Source, checks: &Checks) -> Result<Option<
         checked(engine, checks.resolver, source, &ast)?;
     }
     let watch = super::explain::watch_loops(&ast);
-    let result = engine.eval_ast::<Dynamic>(&ast);
-    drop(watch);
-    let value = result.map_err(|e| {
+    let result = engine.eval_ast::<Dynamic>(&ast).map_err(|e| {
         Failure::Runtime(super::explain::eval_error(
             engine,
             &ast,
@@ -113,7 +111,9 @@ pub fn eval(engine: &Engine, source: &Source, checks: &Checks) -> Result<Option<
             source,
             &e,
         ))
-    })?;
+    });
+    drop(watch);
+    let value = result?;
     convert::display(&value)
         .map_err(|e| Failure::Runtime(format!("{}: the result: {e}", source.name)))
 }
