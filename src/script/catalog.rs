@@ -102,6 +102,15 @@ pub fn type_word(ty: &str) -> String {
     let t = ty.split(" | ").next().unwrap_or(ty).trim();
     let t = t.strip_prefix("&mut ").unwrap_or(t);
     let t = t.strip_prefix('&').unwrap_or(t).trim();
+    if let Some(inner) = t.strip_prefix("Result<") {
+        // A fallible native: what it returns when it succeeds.
+        let ok = inner
+            .split(',')
+            .next()
+            .unwrap_or(inner)
+            .trim_end_matches('>');
+        return type_word(ok);
+    }
     match t {
         "str" | "ImmutableString" | "String" | "string" | "&str | ImmutableString | String" => {
             "string".into()
@@ -220,14 +229,23 @@ impl Catalog {
             .collect()
     }
 
-    /// Signatures of the nearest names' overloads (methods shown on their receiver), a few.
-    pub fn signatures_of(&self, namespace: Option<&str>, names: &[String]) -> Vec<String> {
+    /// Signatures of the nearest names' overloads, a few; as methods (`t.users()`) when
+    /// `methods`, else only our handles' methods are shown on their receiver.
+    pub fn signatures_of(
+        &self,
+        namespace: Option<&str>,
+        names: &[String],
+        methods: bool,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         for name in names {
             let mut list: Vec<&Overload> = self.overloads(namespace, name).collect();
             list.sort_by_key(|o| o.arity());
             for o in list {
-                let sig = o.signature(o.is_handle_method());
+                if methods && !o.script && o.arity() == 0 {
+                    continue;
+                }
+                let sig = o.signature(methods || o.is_handle_method());
                 if !out.contains(&sig) {
                     out.push(sig);
                 }
@@ -280,23 +298,31 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// The names among `candidates` closest to `name` (a typo away), nearest first, at most three.
+/// The names among `candidates` closest to `name` (a typo away): those at the smallest edit
+/// distance, at most three.
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let lower = name.to_lowercase();
-    let budget = 1 + name.chars().count() / 4;
+    let budget = (name.chars().count() / 3).max(1);
     let mut scored: Vec<(usize, String)> = candidates
         .into_iter()
         .filter(|c| *c != name)
-        .filter_map(|c| {
-            let d = strsim::damerau_levenshtein(&lower, &c.to_lowercase());
-            let close = d <= budget
-                || (lower.len() >= 3 && c.to_lowercase().starts_with(&lower) && d <= budget + 3);
-            close.then(|| (d, c.to_string()))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&lower, &c.to_lowercase()),
+                c.to_string(),
+            )
         })
+        .filter(|(d, _)| *d <= budget)
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
+    let best = scored.first().map(|(d, _)| *d);
+    scored
+        .into_iter()
+        .take_while(|(d, _)| Some(*d) == best)
+        .take(3)
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// `— did you mean 'tenant'?` or `— did you mean 'users' or 'user'?`; empty without candidates.
@@ -389,6 +415,7 @@ mod tests {
         assert_eq!(type_word("&mut Tenant"), "tenant");
         assert_eq!(type_word("qops::script::handles::TenantHandle"), "tenant");
         assert_eq!(type_word("Map"), "map");
+        assert_eq!(type_word("Result<bool, Box<EvalAltResult>>"), "bool");
     }
 
     #[test]

@@ -296,7 +296,7 @@ impl Walker {
         if overloads.is_empty() {
             let names = self.catalog.function_names(None);
             let mut near = nearest(name, names.iter().copied());
-            let notes = self.catalog.signatures_of(None, &near);
+            let notes = self.catalog.signatures_of(None, &near, false);
             // The same name in an imported module: the call needs its alias.
             for (alias, m) in &self.modules {
                 if let Some(c) = &m.functions {
@@ -328,7 +328,7 @@ impl Walker {
         if overloads.is_empty() {
             let names = self.catalog.method_names();
             let near = nearest(name, names.iter().copied());
-            let notes = self.catalog.signatures_of(None, &near);
+            let notes = self.catalog.signatures_of(None, &near, true);
             self.finding(
                 pos,
                 format!("no method '{name}'{}", did_you_mean(&near)),
@@ -433,8 +433,8 @@ impl Walker {
             let catalog_notes: Vec<String> = match self.modules.get(root) {
                 Some(Imported {
                     functions: Some(c), ..
-                }) => c.signatures_of(Some(root), &near),
-                _ => self.catalog.signatures_of(Some(root), &near),
+                }) => c.signatures_of(Some(root), &near, false),
+                _ => self.catalog.signatures_of(Some(root), &near, false),
             };
             let qualified: Vec<String> = near.iter().map(|n| format!("{root}::{n}")).collect();
             self.finding(

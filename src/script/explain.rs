@@ -122,7 +122,7 @@ fn function_not_found(
             ),
         };
         let near = nearest(&name, candidates);
-        notes.extend(catalog.signatures_of(ns, &near));
+        notes.extend(catalog.signatures_of(ns, &near, receiver.is_some()));
         let shown: Vec<String> = match ns {
             Some(ns) => near.iter().map(|n| format!("{ns}::{n}")).collect(),
             None => near,

@@ -3,11 +3,11 @@
 //! runner: one line per test, the error with its location for failures, then
 //! `N passed, N failed`.
 
+use super::convert;
 use super::engine::{self, Limits};
 use super::files::FileRoots;
 use super::native::{fail, native};
 use super::runner::{script_files, Source};
-use super::{convert, report};
 use crate::config::Env;
 use crate::failure::Failure;
 use crate::session::{RunOptions, Session};
@@ -138,7 +138,11 @@ fn run_case(
     engine
         .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), case.ast, &case.name, ())
         .map(|_| ())
-        .map_err(|e| report::eval_error(&case.source.name, &case.source.text, &e))
+        .map_err(|e| {
+            let resolver =
+                super::modules::Resolver::new(env.get(crate::config::vars::PATH).as_deref());
+            super::explain::eval_error(&engine, case.ast, &resolver, case.source, &e)
+        })
 }
 
 /// Values compared as JSON where they convert (maps and arrays by content), else by text;

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod check;
 mod cli;
 mod configure;
 mod errors;
