@@ -121,8 +121,9 @@ enum Command {
         /// The expression, e.g. 'tenant(env("QLIK_TENANT")).me().name'
         expr: String,
     },
-    /// Compile scripts and the modules they import without running them (directories
-    /// recursively); report every error with file:line:col
+    /// Compile and check scripts and the modules they import without running them (directories
+    /// recursively): unknown functions, methods and module functions, wrong numbers of
+    /// arguments, undefined variables; report every error with file:line:col
     Check {
         /// Files or directories [default: .]
         paths: Vec<PathBuf>,

@@ -46,7 +46,9 @@ fn explain(
         }
         _ => None,
     };
-    if let Some(item) = loop_item(ast, inner.pos) {
+    // The loop around the error, or around a call that led to it.
+    let places = std::iter::once(inner.pos).chain(inner.calls.iter().copied());
+    if let Some(item) = places.into_iter().find_map(|pos| loop_item(ast, pos)) {
         notes.push(item);
     }
     (message, notes)
@@ -445,6 +447,17 @@ mod tests {
         let text = report("fn find() { () }\nlet u = find();\nu.id");
         assert!(
             text.contains("u is empty (()): find() returned nothing, so u.id cannot be read"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_error_in_a_function_called_from_a_loop_names_the_item() {
+        let text = report(
+            "fn onboard(x) {\n  if x.name == \"b\" { throw \"bad\" }\n}\nfor c in [#{name: \"a\"}, #{name: \"b\"}] {\n  onboard(c);\n}",
+        );
+        assert!(
+            text.contains("while processing c = name \"b\" (the for loop at line 4)"),
             "{text}"
         );
     }

@@ -32,6 +32,8 @@ pub struct Innermost<'a> {
     pub err: &'a EvalAltResult,
     pub pos: Position,
     pub module: Option<&'a str>,
+    /// Where in this file the calls that led to the error were made, innermost first.
+    pub calls: &'a [Position],
 }
 
 /// [`eval_error`] with the innermost error's message (and notes) from `explain` when it has one.
@@ -42,6 +44,10 @@ pub fn eval_error_explained(
     explain: &Explainer,
 ) -> String {
     let mut module = None;
+    // Positions in this file of the calls that led to the error, and the file the next call
+    // in the chain was made from.
+    let mut calls = Vec::new();
+    let mut caller = file;
     let mut pos = err.position();
     let mut chain = Vec::new();
     let mut current = err;
@@ -52,6 +58,12 @@ pub fn eval_error_explained(
                     "in call to function '{name}' at {}",
                     at(file, *call_pos)
                 ));
+                if caller == file {
+                    calls.push(*call_pos);
+                }
+                if !src.is_empty() {
+                    caller = src.as_str();
+                }
                 if src.is_empty() || src == file {
                     pos = inner.position().or_else(*call_pos);
                 }
@@ -65,10 +77,12 @@ pub fn eval_error_explained(
             _ => break,
         }
     }
+    calls.reverse();
     let (explained, notes) = explain(&Innermost {
         err: current,
         pos,
         module,
+        calls: &calls,
     });
     let message = explained.unwrap_or_else(|| match current {
         EvalAltResult::ErrorRuntime(value, _) => thrown_message(value),
