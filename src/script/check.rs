@@ -323,7 +323,13 @@ impl Walker {
         if !catalog::is_identifier(name) || KEYWORDS.contains(&name) {
             return;
         }
-        let overloads: Vec<Overload> = self.catalog.overloads(None, name).cloned().collect();
+        // A native without parameters has nothing to take the value.
+        let overloads: Vec<Overload> = self
+            .catalog
+            .overloads(None, name)
+            .filter(|o| o.script || o.arity() > 0)
+            .cloned()
+            .collect();
         let args = f.args.len();
         if overloads.is_empty() {
             let names = self.catalog.method_names();
