@@ -536,6 +536,58 @@ mod tests {
     }
 
     #[test]
+    fn module_calls_are_checked_against_the_module() {
+        let found = findings(
+            "import \"qlik/tenant\" as tn;\ntn::ensure_user(1);\ntx::ensure_user(1, 2);\npolicy::chek(\"x\");",
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found[0]
+                .starts_with("2:5: function 'tn::ensure_user' takes 2 arguments, called with 1"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("3:1: no module 'tx' is imported — did you mean 'tn'?"),
+            "{found:?}"
+        );
+        assert!(
+            found[2]
+                .contains("no function 'chek' in module 'policy' — did you mean 'policy::check'?"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_rest_of_the_language_raises_no_false_alarms() {
+        let clean = findings(
+            r#"
+            const LIMIT = 3;
+            export const NAME = "x";
+            fn uses_global() { global::LIMIT + 1 }
+            private fn hidden(a) { a }
+            fn imports_inside() { import "qlik/tenant" as inner; inner::ensure_user }
+            let n = 0;
+            loop { n += 1; if n > LIMIT { break; } }
+            do { n -= 1; } until n <= 0;
+            while n < 2 { n += 1; }
+            let m = #{a: #{b: 1}};
+            print(`${m.a.b} ${m?.a?.b ?? 0} ${m["a"]["b"]}`);
+            let outer = 1;
+            let nested = |x| { let inner = |y| x + y + outer; inner.call(1) };
+            let add = Fn("hidden");
+            print(add.call(1) + nested.call(2) + hidden(3) + uses_global());
+            let curried = add.curry(1);
+            switch n { 0 if outer > 0 => print("zero"), 1..3 => print("few"), _ => {} }
+            if is_def_var("outer") { print(outer) }
+            let t = tenant("x");
+            t.users("x", 10);
+            print(t.host);
+            "#,
+        );
+        assert!(clean.is_empty(), "{clean:?}");
+    }
+
+    #[test]
     fn undefined_variables_and_wrong_arities_are_found() {
         let found = findings(
             "let customer = 1;\nprint(custmer);\nfn f(a) { customer }\nf(1, 2);\nif true { let x = 1; }\nprint(x);",
