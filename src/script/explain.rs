@@ -172,16 +172,20 @@ fn methods_of<'a>(catalog: &'a Catalog, ty: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// A property that cannot be read: on `()`, which call returned nothing; on a handle, the
-/// nearest properties it has.
+/// A property that cannot be read or set: on `()`, which call returned nothing; on a handle,
+/// the nearest properties it has.
 fn property(engine: &Engine, ast: &AST, text: &str, pos: Position) -> Option<String> {
-    let prop = text
-        .strip_prefix("Unknown property '")?
-        .split('\'')
-        .next()?;
-    let ty = text.rsplit_once("type '")?.1.trim_end_matches('\'');
+    let (rest, verb) = match text.strip_prefix("Unknown property '") {
+        Some(rest) => (rest, "read"),
+        None => (text.strip_prefix("No writable property '")?, "set"),
+    };
+    let prop = rest.split('\'').next()?;
+    let ty = rest.split_once("type '")?.1.split('\'').next()?;
     if ty != "()" {
         let word = type_word(ty);
+        if verb == "set" {
+            return Some(format!("the property '{prop}' of a {word} cannot be set"));
+        }
         let getters: Vec<String> = Catalog::of_engine(engine)
             .getters_of(&word)
             .into_iter()
@@ -194,7 +198,7 @@ fn property(engine: &Engine, ast: &AST, text: &str, pos: Position) -> Option<Str
     }
     let Some(lhs) = dot_before(ast, prop, pos) else {
         return Some(format!(
-            "the value is empty (()), so it has no property '{prop}'"
+            "the value is empty (()), so its property '{prop}' cannot be {verb}"
         ));
     };
     Some(match &lhs {
@@ -202,17 +206,17 @@ fn property(engine: &Engine, ast: &AST, text: &str, pos: Position) -> Option<Str
             let var = v.1.as_str();
             match assigned_call(ast, var, *var_pos) {
                 Some(call) => format!(
-                    "{var} is empty (()): {call} returned nothing, so {var}.{prop} cannot be read"
+                    "{var} is empty (()): {call} returned nothing, so {var}.{prop} cannot be {verb}"
                 ),
-                None => format!("{var} is empty (()), so {var}.{prop} cannot be read"),
+                None => format!("{var} is empty (()), so {var}.{prop} cannot be {verb}"),
             }
         }
         call if is_call(call) => format!(
-            "{} returned nothing (()), so .{prop} cannot be read",
+            "{} returned nothing (()), so .{prop} cannot be {verb}",
             describe(call)
         ),
         other => format!(
-            "{} is empty (()), so .{prop} cannot be read",
+            "{} is empty (()), so .{prop} cannot be {verb}",
             describe(other)
         ),
     })
@@ -458,6 +462,19 @@ mod tests {
         );
         assert!(
             text.contains("while processing c = name \"b\" (the for loop at line 4)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn setting_a_property_of_an_empty_value_says_so() {
+        let text = report(
+            "fn find() { () }
+let u = find();
+u.id = 1;",
+        );
+        assert!(
+            text.contains("u is empty (()): find() returned nothing, so u.id cannot be set"),
             "{text}"
         );
     }
