@@ -78,7 +78,8 @@ pub struct Checks<'a> {
 pub fn run(engine: &Engine, source: &Source, args: Map, checks: &Checks) -> Result<(), Failure> {
     let ast = source.compile(engine)?;
     if checks.enabled {
-        checked(engine, checks.resolver, source, &ast)?;
+        checked(engine, checks.resolver, source, &ast)
+            .map_err(|f| Failure::Usage(format!("{f} (--no-check runs the script anyway)")))?;
     }
     let mut scope = Scope::new();
     scope.push_constant("args", args);
@@ -134,8 +135,7 @@ pub fn checked(
         return Ok(());
     }
     Err(Failure::Usage(format!(
-        "{}
-nothing was run: {} problem(s) found before running (--no-check runs the script anyway)",
+        "{}\nnothing was run: {} problem(s) found before running",
         errors.join("\n"),
         errors.len()
     )))

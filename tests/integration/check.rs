@@ -74,6 +74,10 @@ fn check_reports_undefined_variables_and_wrong_arities() {
         "{err}"
     );
     assert!(
+        err.contains("a function sees only its parameters, not the script's variables: pass 'customer' as a parameter"),
+        "{err}"
+    );
+    assert!(
         err.contains("scope.rhai:4:1: function 'greet' takes 1 argument, called with 2"),
         "{err}"
     );
