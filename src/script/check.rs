@@ -63,6 +63,8 @@ pub fn check_ast(known: &Known, name: &str, ast: &AST) -> Vec<Finding> {
         script_fns,
         modules: HashMap::new(),
         frames: Vec::new(),
+        script_vars: BTreeSet::new(),
+        in_function: false,
         findings: Vec::new(),
     };
     walker.import_all(known, name, ast);
@@ -71,6 +73,7 @@ pub fn check_ast(known: &Known, name: &str, ast: &AST) -> Vec<Finding> {
         .push(RUNNER_CONSTANTS.iter().map(|c| c.to_string()).collect());
     walker.statements(ast.statements());
     walker.frames.clear();
+    walker.in_function = true;
     for f in ast.iter_functions() {
         let params: Vec<String> = f.params.iter().map(|p| p.to_string()).collect();
         let arity = params.len();
@@ -117,6 +120,11 @@ struct Walker {
     modules: HashMap<String, Imported>,
     /// Variables in scope, innermost block last.
     frames: Vec<Vec<String>>,
+    /// Every variable the script's top level defines: a function using one is told why it
+    /// cannot see it.
+    script_vars: BTreeSet<String>,
+    /// Walking a function's body (after the top level).
+    in_function: bool,
     findings: Vec<Finding>,
 }
 
@@ -159,6 +167,9 @@ impl Walker {
     }
 
     fn define(&mut self, name: &str) {
+        if !self.in_function {
+            self.script_vars.insert(name.to_string());
+        }
         if let Some(frame) = self.frames.last_mut() {
             frame.push(name.to_string());
         }
@@ -266,13 +277,20 @@ impl Walker {
         }
         let visible: BTreeSet<&str> = self.frames.iter().flatten().map(String::as_str).collect();
         let near = nearest(name, visible.iter().copied());
+        let notes = if self.in_function && self.script_vars.contains(name) {
+            vec![format!(
+                "a function sees only its parameters, not the script's variables: pass '{name}' as a parameter"
+            )]
+        } else {
+            Vec::new()
+        };
         self.finding(
             pos,
             format!(
                 "no variable '{name}' is defined here{}",
                 did_you_mean(&near)
             ),
-            Vec::new(),
+            notes,
         );
     }
 
