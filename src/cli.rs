@@ -205,6 +205,9 @@ enum Command {
         /// A value for the script's `args` map (repeatable)
         #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = key_value)]
         args: Vec<(String, String)>,
+        /// Run without the checks `qops check` makes (unknown functions, methods, variables)
+        #[arg(long)]
+        no_check: bool,
         #[command(flatten)]
         flags: ScriptFlags,
         #[command(flatten)]
@@ -219,8 +222,9 @@ enum Command {
         #[command(flatten)]
         format: Format,
     },
-    /// Compile scripts and the modules they import without running them (directories
-    /// recursively); report every error with file:line:col
+    /// Compile and check scripts and the modules they import without running them (directories
+    /// recursively): unknown functions, methods and module functions, wrong numbers of
+    /// arguments, undefined variables; report every error with file:line:col
     Check {
         /// Files or directories [default: .]
         paths: Vec<PathBuf>,
@@ -774,14 +778,24 @@ fn run_command(
         crate::script::results::prints_to_stderr(&mut engine);
     }
     match command {
-        Command::Run { file, args, .. } => {
+        Command::Run {
+            file,
+            args,
+            no_check,
+            ..
+        } => {
             let source = runner::Source::read(&file)?;
             let args: rhai::Map = args
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect();
             session.interrupt_on_ctrl_c(true);
-            let value = interrupted_as_130(session, runner::run(&engine, &source, args))?;
+            let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
+            let checks = runner::Checks {
+                resolver: &resolver,
+                enabled: !no_check,
+            };
+            let value = interrupted_as_130(session, runner::run(&engine, &source, args, &checks))?;
             match output {
                 Some(format) => {
                     crate::script::results::print(&engine, &source.name, &value, format)
@@ -792,11 +806,19 @@ fn run_command(
         Command::Eval { expr, .. } => {
             session.interrupt_on_ctrl_c(true);
             let source = runner::Source::inline("<eval>", &expr);
+            let resolver = Resolver::new(session.env.get(vars::PATH).as_deref());
+            let checks = runner::Checks {
+                resolver: &resolver,
+                enabled: true,
+            };
             if let Some(format) = output {
-                let value = interrupted_as_130(session, runner::eval_value(&engine, &source))?;
+                let value =
+                    interrupted_as_130(session, runner::eval_value(&engine, &source, &checks))?;
                 return crate::script::results::print(&engine, &source.name, &value, format);
             }
-            if let Some(text) = interrupted_as_130(session, runner::eval(&engine, &source))? {
+            if let Some(text) =
+                interrupted_as_130(session, runner::eval(&engine, &source, &checks))?
+            {
                 crate::output::outln!("{text}");
             }
             Ok(())

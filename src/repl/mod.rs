@@ -9,7 +9,7 @@ mod history;
 pub(crate) mod show;
 
 use crate::failure::Failure;
-use crate::script::{report, runner};
+use crate::script::{explain, report, runner};
 use crate::session::Session;
 use catalog::Catalog;
 use helper::ReplHelper;
@@ -342,7 +342,13 @@ impl Repl<'_> {
             Err(e) if interrupted || matches!(*e, EvalAltResult::ErrorTerminated(..)) => {
                 eprintln!("interrupted");
             }
-            Err(e) => eprintln!("error: {}", report::eval_error(name, text, &e)),
+            Err(e) => {
+                let path = self.session.env.get(crate::config::vars::PATH);
+                let resolver = crate::script::modules::Resolver::new(path.as_deref());
+                let source = runner::Source::inline(name, text);
+                let report = explain::eval_error(&self.engine, &ast, &resolver, &source, &e);
+                eprintln!("error: {report}");
+            }
         }
         if self.timing {
             println!("({:.1} ms)", elapsed.as_secs_f64() * 1000.0);

@@ -107,6 +107,11 @@ pub fn type_key(ty: &str) -> String {
         "f64" | "FLOAT" => "FLOAT".into(),
         "Array" | "Vec<Dynamic>" => "Array".into(),
         "Map" => "Map".into(),
+        // Handles' type names as scripts see them (`type_of(t)`), as their methods are grouped.
+        "tenant" => "Tenant".into(),
+        "region" => "Region".into(),
+        "site" => "Site".into(),
+        "progress" => "Progress".into(),
         other => other.to_string(),
     }
 }

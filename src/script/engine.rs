@@ -92,6 +92,13 @@ pub fn build(session: &Arc<Session>, limits: &Limits) -> Engine {
         s.is_cancelled()
             .then(|| rhai::Dynamic::from("interrupted (Ctrl-C)"))
     });
+    // Notes the loop variables an error report names (see `explain::watch_loops`). Rhai marks
+    // the hook volatile through `#[deprecated]`.
+    #[allow(deprecated)]
+    engine.on_var(|name, _, ctx| {
+        super::explain::note_var(name, &ctx);
+        Ok(None)
+    });
     engine.on_print(|text| super::progress::around_output(|| crate::output::outln!("{text}")));
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "qops::script", "{}:{}: {text}", source.unwrap_or("script"), pos);

@@ -168,8 +168,8 @@ pub(super) fn signing_key(
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
-    engine.register_type_with_name::<TenantHandle>("Tenant");
-    engine.register_type_with_name::<RegionHandle>("Region");
+    engine.register_type_with_name::<TenantHandle>("tenant");
+    engine.register_type_with_name::<RegionHandle>("region");
     register_auth_helpers(engine, &session.file_roots);
 
     let s = session.clone();
@@ -228,15 +228,15 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         engine,
         "to_string",
         ["t: &mut Tenant", "String"],
-        "`Tenant(host)`.",
-        |t: &mut TenantHandle| format!("Tenant({})", t.api.host())
+        "`tenant acme.eu.qlikcloud.com`.",
+        |t: &mut TenantHandle| format!("tenant {}", t.api.host())
     );
     native!(
         engine,
         "to_debug",
         ["t: &mut Tenant", "String"],
-        "`Tenant(host, credentials)` without secrets.",
-        |t: &mut TenantHandle| format!("Tenant({}, {})", t.api.host(), t.api.svc.creds.label())
+        "`tenant acme.eu.qlikcloud.com (credentials)`, without secrets.",
+        |t: &mut TenantHandle| format!("tenant {} ({})", t.api.host(), t.api.svc.creds.label())
     );
     native!(
         engine,
@@ -263,15 +263,15 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         engine,
         "to_string",
         ["r: &mut Region", "String"],
-        "`Region(code)`.",
-        |r: &mut RegionHandle| format!("Region({})", r.api.region.code)
+        "`region eu`.",
+        |r: &mut RegionHandle| format!("region {}", r.api.region.code)
     );
     native!(
         engine,
         "to_debug",
         ["r: &mut Region", "String"],
-        "`Region(code, host)`.",
-        |r: &mut RegionHandle| format!("Region({}, {})", r.api.region.code, r.api.svc.host())
+        "`region eu (register.eu.qlikcloud.com)`.",
+        |r: &mut RegionHandle| format!("region {} ({})", r.api.region.code, r.api.svc.host())
     );
 
     native!(

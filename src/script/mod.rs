@@ -2,9 +2,12 @@
 //! and the tests; handles and one binding file per API mirroring `cloud/`; conversions and reports.
 
 pub mod builtins;
+pub mod catalog;
+pub mod check;
 pub mod convert;
 pub mod docs;
 pub mod engine;
+pub mod explain;
 pub mod files;
 pub mod junit;
 pub mod library_definitions;

@@ -78,21 +78,8 @@ impl Resolver {
         } else {
             format!("{path}.rhai")
         };
-        // A bundled module imports bundled modules; typed input (the REPL, `eval`) imports
-        // from the working directory.
-        let script_dir = match source {
-            Some(s) if s.starts_with("stdlib:") => None,
-            Some(s) if !s.starts_with('<') => Path::new(s).parent().map(Path::to_path_buf),
-            _ => Some(PathBuf::from(".")),
-        };
-        let dirs = script_dir.into_iter().chain(self.search.iter().cloned());
-        let bare = path.trim_end_matches(".rhai");
-        let main_module =
-            (!bare.contains(['/', '\\'])).then(|| PathBuf::from(bare).join(format!("{bare}.rhai")));
-        for dir in dirs {
-            let found = std::iter::once(dir.join(&file))
-                .chain(main_module.iter().map(|m| dir.join(m)))
-                .find(|c| c.exists());
+        for dir in self.dirs(source) {
+            let found = candidates(&dir, &file, path).into_iter().find(|c| c.exists());
             if let Some(candidate) = found {
                 let text = crate::files::read_text_file(&candidate)?;
                 let name = candidate
@@ -105,9 +92,63 @@ impl Resolver {
         }
         Ok(STDLIB
             .iter()
-            .find(|(name, _)| *name == bare)
+            .find(|(name, _)| *name == path.trim_end_matches(".rhai"))
             .map(|(name, text)| (format!("stdlib:{name}"), text.to_string())))
     }
+}
+
+impl Resolver {
+    /// The directories `import` looks in from `source`, in order.
+    fn dirs(&self, source: Option<&str>) -> Vec<PathBuf> {
+        // A bundled module imports bundled modules; typed input (the REPL, `eval`) imports
+        // from the working directory.
+        let script_dir = match source {
+            Some(s) if s.starts_with("stdlib:") => None,
+            Some(s) if !s.starts_with('<') => Path::new(s).parent().map(Path::to_path_buf),
+            _ => Some(PathBuf::from(".")),
+        };
+        script_dir
+            .into_iter()
+            .chain(self.search.iter().cloned())
+            .collect()
+    }
+
+    /// `module not found: "ops"` and every place looked in, in order, for a report.
+    pub fn not_found(&self, source: Option<&str>, path: &str) -> (String, Vec<String>) {
+        let file = if path.ends_with(".rhai") {
+            path.to_string()
+        } else {
+            format!("{path}.rhai")
+        };
+        let mut notes = vec!["searched, in order:".to_string()];
+        for dir in self.dirs(source) {
+            let dir = if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            };
+            for candidate in candidates(&dir, &file, path) {
+                notes.push(format!("  {}", candidate.display()));
+            }
+        }
+        let bundled: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+        notes.push(format!(
+            "  the modules bundled in qops ({})",
+            bundled.join(", ")
+        ));
+        (format!("module not found: \"{path}\""), notes)
+    }
+}
+
+/// Where `import "PATH"` may be in `dir`: `PATH.rhai`, and for a bare name also a library's
+/// main module `NAME/NAME.rhai`.
+fn candidates(dir: &Path, file: &str, path: &str) -> Vec<PathBuf> {
+    let bare = path.trim_end_matches(".rhai");
+    let mut found = vec![dir.join(file)];
+    if !bare.contains(['/', '\\']) {
+        found.push(dir.join(bare).join(format!("{bare}.rhai")));
+    }
+    found
 }
 
 impl ModuleResolver for Resolver {

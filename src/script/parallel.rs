@@ -377,7 +377,7 @@ fn item_units(ctx: &NativeCallContext, items: &[Dynamic]) -> Vec<String> {
 }
 
 /// The text an item is known by: its JSON, or for handles and other native values their
-/// `to_debug` (`Tenant(host, client id)`).
+/// `to_debug` (`tenant host (client id)`).
 fn identity(ctx: &NativeCallContext, item: &Dynamic) -> String {
     if let Ok(json) = rhai::serde::from_dynamic::<serde_json::Value>(item) {
         return json.to_string();

@@ -243,7 +243,7 @@ impl Iterator for Ticking {
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
-    engine.register_type_with_name::<Progress>("Progress");
+    engine.register_type_with_name::<Progress>("progress");
     engine.register_iterator::<Progress>();
     let quiet = session.run.quiet;
     native!(

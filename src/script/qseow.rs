@@ -153,7 +153,7 @@ fn preview_with_status(h: &SiteHandle, tenants: Option<&[TenantHandle]>) -> Fall
 }
 
 pub fn register(engine: &mut Engine, session: &Arc<Session>) {
-    engine.register_type_with_name::<SiteHandle>("Site");
+    engine.register_type_with_name::<SiteHandle>("site");
     let s = session.clone();
     native!(engine, "qseow", ["url: &str", "auth: Map", "Site"],
         "A Qlik Sense Enterprise on Windows site, e.g. `qseow(env(\"QLIK_QSEOW\"), #{cert: \"client.pem\",
@@ -168,8 +168,15 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         engine,
         "to_string",
         ["site: &mut Site", "String"],
-        "`Site(host)`.",
-        |h: &mut SiteHandle| format!("Site({})", h.site.host())
+        "`site qseow.example.com`.",
+        |h: &mut SiteHandle| format!("site {}", h.site.host())
+    );
+    native!(
+        engine,
+        "to_debug",
+        ["site: &mut Site", "String"],
+        "`site qseow.example.com`.",
+        |h: &mut SiteHandle| format!("site {}", h.site.host())
     );
     native!(
         engine,

@@ -18,7 +18,39 @@ pub fn parse_error(file: &str, source: &str, err: &ParseError) -> String {
 
 /// A run-time error: the innermost error that happened in this file gets the caret; the calls
 /// that led there are listed below it.
+// The runner, tests and REPL report through `explain`, which knows the AST; this stays for a
+// caller with no AST at hand.
+#[allow(dead_code)]
 pub fn eval_error(file: &str, source: &str, err: &EvalAltResult) -> String {
+    eval_error_explained(file, source, err, &|_| (None, Vec::new()))
+}
+
+/// What a run-time error means in operator words: a message (`None` keeps the usual one) and
+/// notes, for the innermost error (see [`super::explain`]).
+pub type Explainer<'a> = dyn Fn(&Innermost) -> (Option<String>, Vec<String>) + 'a;
+
+/// The innermost error of a chain, where in this file it happened, and the module it happened
+/// in (the importing file for a module that was not found).
+pub struct Innermost<'a> {
+    pub err: &'a EvalAltResult,
+    pub pos: Position,
+    pub module: Option<&'a str>,
+    /// Where in this file the calls that led to the error were made, innermost first.
+    pub calls: &'a [Position],
+}
+
+/// [`eval_error`] with the innermost error's message (and notes) from `explain` when it has one.
+pub fn eval_error_explained(
+    file: &str,
+    source: &str,
+    err: &EvalAltResult,
+    explain: &Explainer,
+) -> String {
+    let mut module = None;
+    // Positions in this file of the calls that led to the error, and the file the next call
+    // in the chain was made from.
+    let mut calls = Vec::new();
+    let mut caller = file;
     let mut pos = err.position();
     let mut chain = Vec::new();
     let mut current = err;
@@ -29,6 +61,12 @@ pub fn eval_error(file: &str, source: &str, err: &EvalAltResult) -> String {
                     "in call to function '{name}' at {}",
                     at(file, *call_pos)
                 ));
+                if caller == file {
+                    calls.push(*call_pos);
+                }
+                if !src.is_empty() {
+                    caller = src.as_str();
+                }
                 if src.is_empty() || src == file {
                     pos = inner.position().or_else(*call_pos);
                 }
@@ -36,24 +74,33 @@ pub fn eval_error(file: &str, source: &str, err: &EvalAltResult) -> String {
             }
             EvalAltResult::ErrorInModule(path, inner, _) => {
                 chain.push(format!("in module '{path}' at {}", inner.position()));
+                module = Some(path.as_str());
                 current = inner;
             }
             _ => break,
         }
     }
-    let message = match current {
+    calls.reverse();
+    let (explained, notes) = explain(&Innermost {
+        err: current,
+        pos,
+        module,
+        calls: &calls,
+    });
+    let message = explained.unwrap_or_else(|| match current {
         EvalAltResult::ErrorRuntime(value, _) => thrown_message(value),
         // Stopped by Ctrl-C or a `parallel` call: the reason, not Rhai's "Script terminated".
         EvalAltResult::ErrorTerminated(reason, _) if reason.is_string() => reason.to_string(),
         other => strip_position(&other.to_string()),
-    };
+    });
     let message = if is_api_error(current) {
         format!("uncaught API error: {message}")
     } else {
         message
     };
     chain.reverse();
-    located(file, source, pos, &message, &chain)
+    let notes: Vec<String> = notes.into_iter().chain(chain).collect();
+    located(file, source, pos, &message, &notes)
 }
 
 fn is_api_error(err: &EvalAltResult) -> bool {

@@ -1,7 +1,7 @@
 //! Running, evaluating and checking scripts with reports that point into the source.
 
 use super::modules::Resolver;
-use super::{convert, report};
+use super::{check, convert, report};
 use crate::failure::Failure;
 use rhai::{ASTNode, Dynamic, Engine, Expr, Map, Position, Scope, Stmt, AST};
 use std::collections::HashSet;
@@ -65,30 +65,94 @@ impl Source {
     }
 }
 
-/// `qops run FILE --arg k=v`: the script sees `args` as a map of strings. The value of its last
-/// statement (`()` for most scripts) comes back, for `--output` to print.
-pub fn run(engine: &Engine, source: &Source, args: Map) -> Result<Dynamic, Failure> {
+/// How `run` and `eval` treat a script before running it.
+pub struct Checks<'a> {
+    /// Finds imports for the checks and for "module not found" reports.
+    pub resolver: &'a Resolver,
+    /// Run the static checks first (`--no-check` turns them off).
+    pub enabled: bool,
+}
+
+/// `qops run FILE --arg k=v`: the script sees `args` as a map of strings. The static checks
+/// ([`check`]) run first, so that a misspelt name stops the script before any request. The
+/// value of its last statement (`()` for most scripts) comes back, for `--output` to print.
+pub fn run(
+    engine: &Engine,
+    source: &Source,
+    args: Map,
+    checks: &Checks,
+) -> Result<Dynamic, Failure> {
     let ast = source.compile(engine)?;
+    if checks.enabled {
+        checked(engine, checks.resolver, source, &ast)
+            .map_err(|f| Failure::Usage(format!("{f} (--no-check runs the script anyway)")))?;
+    }
     let mut scope = Scope::new();
     scope.push_constant("args", args);
-    engine
-        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
-        .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))
+    evaluate(engine, &mut scope, &ast, source, checks)
 }
 
 /// `qops eval EXPR`: the result as `eval` shows it (JSON for maps and arrays).
-pub fn eval(engine: &Engine, source: &Source) -> Result<Option<String>, Failure> {
-    let value = eval_value(engine, source)?;
+pub fn eval(engine: &Engine, source: &Source, checks: &Checks) -> Result<Option<String>, Failure> {
+    let value = eval_value(engine, source, checks)?;
     convert::display(&value)
         .map_err(|e| Failure::Runtime(format!("{}: the result: {e}", source.name)))
 }
 
 /// `qops eval EXPR`'s value, for `--output`.
-pub fn eval_value(engine: &Engine, source: &Source) -> Result<Dynamic, Failure> {
+pub fn eval_value(engine: &Engine, source: &Source, checks: &Checks) -> Result<Dynamic, Failure> {
     let ast = source.compile(engine)?;
-    engine
-        .eval_ast::<Dynamic>(&ast)
-        .map_err(|e| Failure::Runtime(report::eval_error(&source.name, &source.text, &e)))
+    if checks.enabled {
+        checked(engine, checks.resolver, source, &ast)?;
+    }
+    evaluate(engine, &mut Scope::new(), &ast, source, checks)
+}
+
+/// Runs a compiled script; a failure explained in operator words (the item a `for` loop was
+/// on, the nearest names, the call that returned nothing).
+fn evaluate(
+    engine: &Engine,
+    scope: &mut Scope,
+    ast: &AST,
+    source: &Source,
+    checks: &Checks,
+) -> Result<Dynamic, Failure> {
+    let watch = super::explain::watch_loops(ast);
+    let result = engine
+        .eval_ast_with_scope::<Dynamic>(scope, ast)
+        .map_err(|e| {
+            Failure::Runtime(super::explain::eval_error(
+                engine,
+                ast,
+                checks.resolver,
+                source,
+                &e,
+            ))
+        });
+    drop(watch);
+    result
+}
+
+/// The static checks of a compiled script and of the modules it imports: a usage failure
+/// (exit 2) naming every finding, before anything ran.
+pub fn checked(
+    engine: &Engine,
+    resolver: &Resolver,
+    source: &Source,
+    ast: &AST,
+) -> Result<(), Failure> {
+    let known = check::Known::new(engine, resolver);
+    let mut errors = Vec::new();
+    let mut seen = HashSet::from([canonical(&source.name)]);
+    check_compiled(&known, source, ast, &mut seen, &mut errors);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::Usage(format!(
+        "{}\nnothing was run: {} problem(s) found before running",
+        errors.join("\n"),
+        errors.len()
+    )))
 }
 
 /// The `.rhai` files among `paths`, directories searched recursively (not into hidden ones or
@@ -162,13 +226,15 @@ pub fn imports(ast: &AST) -> Vec<Import> {
 }
 
 /// `qops check PATH...`: compiles every script under the paths and every module they import
-/// (each once), and reports every error as file:line:col; fails if any.
+/// (each once), runs the static checks ([`check`]) on each, and reports every error as
+/// file:line:col; fails if any.
 pub fn check(
     engine: &Engine,
     paths: &[PathBuf],
     qops_path: Option<&str>,
 ) -> Result<usize, Failure> {
     let resolver = Resolver::new(qops_path);
+    let known = check::Known::new(engine, &resolver);
     let files = script_files(paths)?;
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -179,7 +245,7 @@ pub fn check(
         match Source::read(path) {
             Ok(source) => {
                 seen.insert(canonical(&source.name));
-                check_source(engine, &resolver, &source, &mut seen, &mut errors);
+                check_source(&known, &source, &mut seen, &mut errors);
             }
             Err(f) => errors.push(f.to_string()),
         }
@@ -191,7 +257,7 @@ pub fn check(
         Ok(files.len())
     } else {
         Err(Failure::Usage(format!(
-            "{}\n{failed} of {} files failed to compile",
+            "{}\n{failed} of {} files failed the checks",
             errors.join("\n"),
             files.len()
         )))
@@ -205,24 +271,42 @@ fn canonical(name: &str) -> String {
         .unwrap_or_else(|_| name.to_string())
 }
 
-/// Compiles `source`, then the modules it imports that were not checked yet.
+/// Compiles and checks `source`, then the modules it imports that were not checked yet.
 fn check_source(
-    engine: &Engine,
-    resolver: &Resolver,
+    known: &check::Known,
     source: &Source,
     seen: &mut HashSet<String>,
     errors: &mut Vec<String>,
 ) {
-    let ast = match source.compile(engine) {
-        Ok(ast) => ast,
-        Err(f) => return errors.push(f.to_string()),
-    };
-    for Import { path, pos, .. } in imports(&ast) {
-        let found = resolver
-            .locate(Some(&source.name), &path)
-            .and_then(|found| found.ok_or_else(|| format!("module not found: \"{path}\"")));
-        let (name, text) = match found {
-            Ok(found) => found,
+    match source.compile(known.engine) {
+        Ok(ast) => check_compiled(known, source, &ast, seen, errors),
+        Err(f) => errors.push(f.to_string()),
+    }
+}
+
+fn check_compiled(
+    known: &check::Known,
+    source: &Source,
+    ast: &AST,
+    seen: &mut HashSet<String>,
+    errors: &mut Vec<String>,
+) {
+    let findings = check::check_ast(known, &source.name, ast);
+    errors.extend(check::render(&source.name, &source.text, &findings));
+    for Import { path, pos, .. } in imports(ast) {
+        let found = match known.resolver.locate(Some(&source.name), &path) {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                let (message, notes) = known.resolver.not_found(Some(&source.name), &path);
+                errors.push(report::located(
+                    &source.name,
+                    &source.text,
+                    pos,
+                    &message,
+                    &notes,
+                ));
+                continue;
+            }
             Err(message) => {
                 errors.push(report::located(
                     &source.name,
@@ -234,8 +318,9 @@ fn check_source(
                 continue;
             }
         };
+        let (name, text) = found;
         if seen.insert(canonical(&name)) {
-            check_source(engine, resolver, &Source { name, text }, seen, errors);
+            check_source(known, &Source { name, text }, seen, errors);
         }
     }
 }

@@ -4,12 +4,12 @@
 //! `N passed, N failed`; `--junit FILE` writes the same results as JUnit XML, `--jobs N` runs
 //! N files at once.
 
+use super::convert;
 use super::engine::{self, Limits};
 use super::files::FileRoots;
 use super::junit;
 use super::native::{fail, native};
 use super::runner::{script_files, Source};
-use super::{convert, report};
 use crate::config::Env;
 use crate::failure::Failure;
 use crate::session::{RunOptions, Session};
@@ -62,6 +62,7 @@ pub fn run(
         let ast = source.compile(&compiler)?;
         sources.push((source, ast));
     }
+    check_all(&env, limits, &sources)?;
     let per_file: Vec<Vec<Case>> = sources
         .iter()
         .map(|(source, ast)| {
@@ -199,6 +200,26 @@ fn in_parallel<T: Sync, R: Send>(
     })
 }
 
+/// The checks of `qops check` on every test file, before any test runs: a misspelt name fails
+/// the run at once, with every finding, instead of failing the tests one by one.
+fn check_all(env: &Env, limits: &Limits, sources: &[(Source, AST)]) -> Result<(), Failure> {
+    let session = Arc::new(Session::new(env.clone()));
+    let mut engine = engine::build(&session, limits);
+    register(&mut engine);
+    let resolver = super::modules::Resolver::new(env.get(crate::config::vars::PATH).as_deref());
+    let mut problems = Vec::new();
+    for (source, ast) in sources {
+        if let Err(failure) = super::runner::checked(&engine, &resolver, source, ast) {
+            problems.push(failure.to_string());
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Usage(problems.join("\n")))
+    }
+}
+
 /// A fresh simulator, session and engine for one test; the file's top-level statements (its
 /// imports) run first, then the test function.
 fn run_case(
@@ -224,7 +245,11 @@ fn run_case(
     engine
         .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), case.ast, &case.name, ())
         .map(|_| ())
-        .map_err(|e| report::eval_error(&case.source.name, &case.source.text, &e))
+        .map_err(|e| {
+            let resolver =
+                super::modules::Resolver::new(env.get(crate::config::vars::PATH).as_deref());
+            super::explain::eval_error(&engine, case.ast, &resolver, case.source, &e)
+        })
 }
 
 /// Values compared as JSON where they convert (maps and arrays by content), else by text;

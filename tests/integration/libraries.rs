@@ -168,7 +168,20 @@ fn modules_resolve_from_script_dir_then_qops_modules_then_qops_path_then_stdlib(
     std::fs::remove_file(dir.join("path1/m.rhai")).unwrap();
     assert_eq!(who(), "second QOPS_PATH dir");
     std::fs::remove_file(dir.join("path2/m.rhai")).unwrap();
+    // The checks before the run find the module missing; without them, the run does.
     let run = qops_in(&work, &["run", main], &[("QOPS_PATH", qops_path)]);
+    run.fails_with(2);
+    assert!(
+        run.stderr
+            .contains("main.rhai:1:1: module not found: \"m\""),
+        "{}",
+        run.stderr
+    );
+    let run = qops_in(
+        &work,
+        &["run", "--no-check", main],
+        &[("QOPS_PATH", qops_path)],
+    );
     run.fails_with(1);
     assert!(run.stderr.contains("main.rhai:1:8"), "{}", run.stderr);
 

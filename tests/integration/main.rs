@@ -3,6 +3,7 @@
 mod util;
 
 mod apps;
+mod check;
 mod cli;
 mod configure;
 mod distribution;

@@ -92,6 +92,9 @@ fn a_fifo_is_refused_as_a_script_module_data_file_or_key_without_blocking() {
     run.fails_with(2);
     fifo_named(&run, "pipe.rhai");
     let run = qops_in(&work, &["run", "main.rhai"], &[]);
+    run.fails_with(2);
+    fifo_named(&run, "pipe.rhai");
+    let run = qops_in(&work, &["run", "--no-check", "main.rhai"], &[]);
     run.fails_with(1);
     fifo_named(&run, "pipe.rhai");
     let run = qops_in(&work, &["eval", "--env-file", "pipe", "1"], &[]);

@@ -66,8 +66,9 @@ fn an_error_quoting_a_source_line_masks_secret_literals() {
         format!("let t = \"{jwt}\"; t.nope();\n"),
     )
     .unwrap();
+    // Caught by the checks before the run, which quote the line too.
     let run = qops_in(&work, &["run", "leak.rhai"], &[]);
-    run.fails_with(1);
+    run.fails_with(2);
     assert!(run.stderr.contains("leak.rhai:1:"), "{}", run.stderr);
     assert!(!run.stderr.contains("c2lnbmF0dXJl"), "{}", run.stderr);
 }
