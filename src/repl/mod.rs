@@ -335,7 +335,7 @@ impl Repl<'_> {
         self.functions.clear_statements();
         match result {
             Ok(value) => {
-                if let Some(text) = show::render(&value, self.mode, self.width) {
+                if let Some(text) = show::render(&self.engine, &value, self.mode, self.width) {
                     println!("{text}");
                 }
             }

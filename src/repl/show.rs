@@ -43,16 +43,23 @@ const PREFERRED: &[&str] = &[
 ];
 
 /// The text of a result, or `None` for `()`.
-pub fn render(value: &rhai::Dynamic, mode: Mode, width: usize) -> Option<String> {
+pub fn render(
+    engine: &rhai::Engine,
+    value: &rhai::Dynamic,
+    mode: Mode,
+    width: usize,
+) -> Option<String> {
     if value.is_unit() {
         return None;
     }
     if value.is_string() {
         return Some(cut_lines(&value.to_string(), MAX_LINES * 4));
     }
-    match crate::script::convert::json_for_display(value) {
-        Ok(Some(json)) => Some(render_json(&json, mode, width)),
-        Ok(None) => Some(crate::script::convert::text(value)),
+    if !(value.is_map() || value.is_array()) {
+        return Some(crate::script::results::display(engine, value));
+    }
+    match crate::script::results::json_with_names(engine, value) {
+        Ok(json) => Some(render_json(&json, mode, width)),
         Err(e) => Some(format!("(cannot show the value: {e})")),
     }
 }

@@ -118,28 +118,6 @@ pub fn lift<T>(r: cloud::Result<T>) -> Result<T, Box<EvalAltResult>> {
     r.map_err(api_error)
 }
 
-/// A map or array as JSON for showing, or `None` for other values; an error for values too
-/// deep or too large to show.
-pub fn json_for_display(value: &Dynamic) -> Result<Option<Value>, String> {
-    if !(value.is_map() || value.is_array()) {
-        return Ok(None);
-    }
-    check_shape(value)?;
-    Ok(rhai::serde::from_dynamic::<Value>(value).ok())
-}
-
-/// How a result is shown by `eval`: strings bare, maps and arrays as indented JSON, `()` as
-/// nothing, everything else as Rhai prints it; an error for values too deep to show.
-pub fn display(value: &Dynamic) -> Result<Option<String>, String> {
-    if value.is_unit() {
-        return Ok(None);
-    }
-    if let Some(json) = json_for_display(value)? {
-        return Ok(serde_json::to_string_pretty(&json).ok());
-    }
-    Ok(Some(text(value)))
-}
-
 /// The message of a thrown value: the `message` field of an error map, or the value itself.
 /// An error of a `parallel` item names the item (`... (item: {"name":"acme"})`).
 pub fn thrown_message(value: &Dynamic) -> String {
@@ -325,7 +303,7 @@ mod tests {
         let deep = chain(100_000);
         let too_deep = "value nested deeper than 64 levels";
         assert!(to_json(&deep).unwrap_err().to_string().contains(too_deep));
-        assert!(display(&deep).unwrap_err().contains(too_deep));
+        assert!(check_shape(&deep).unwrap_err().contains(too_deep));
         let (text, cut) = printed(&deep, &mut |leaf| format!("{leaf:?}"));
         assert!(cut);
         assert_eq!(text.len(), 64 * 2 + "[…]".len());

@@ -79,7 +79,9 @@ impl Resolver {
             format!("{path}.rhai")
         };
         for dir in self.dirs(source) {
-            let found = candidates(&dir, &file, path).into_iter().find(|c| c.exists());
+            let found = candidates(&dir, &file, path)
+                .into_iter()
+                .find(|c| c.exists());
             if let Some(candidate) = found {
                 let text = crate::files::read_text_file(&candidate)?;
                 let name = candidate

@@ -34,7 +34,7 @@ pub fn render(engine: &Engine, value: &Dynamic, format: Format) -> Result<Option
     if value.is_unit() {
         return Ok(None);
     }
-    let data = super::values::printable_json(value, &mut |leaf| display(engine, leaf))?;
+    let data = json_with_names(engine, value)?;
     Ok(Some(match format {
         Format::Json => data.to_string(),
         Format::Table => table(data),
@@ -57,8 +57,29 @@ pub fn print(
     Ok(())
 }
 
+/// How `eval` shows a result without `--output`: `()` as nothing, maps and arrays as indented
+/// JSON (handles in them by name), anything else as the script's `to_string` shows it; an error
+/// for values too deep to show.
+pub fn shown(engine: &Engine, value: &Dynamic) -> Result<Option<String>, String> {
+    if value.is_unit() {
+        return Ok(None);
+    }
+    if value.is_map() || value.is_array() {
+        let json = json_with_names(engine, value)?;
+        return Ok(serde_json::to_string_pretty(&json).ok());
+    }
+    Ok(Some(display(engine, value)))
+}
+
+/// A map or array as JSON, handles and function pointers in it by their `to_string`; an error
+/// for values too deep or too large (`--max-string-size`) to show.
+pub fn json_with_names(engine: &Engine, value: &Dynamic) -> Result<serde_json::Value, String> {
+    convert::check_shape(value)?;
+    super::values::printable_json(value, &mut |leaf| display(engine, leaf))
+}
+
 /// A value as the script's `to_string` shows it (`tenant acme…` for a handle).
-fn display(engine: &Engine, value: &Dynamic) -> String {
+pub(crate) fn display(engine: &Engine, value: &Dynamic) -> String {
     let mut scope = rhai::Scope::new();
     scope.push_dynamic("value", value.clone());
     engine

@@ -1,7 +1,7 @@
 //! Running, evaluating and checking scripts with reports that point into the source.
 
 use super::modules::Resolver;
-use super::{check, convert, report};
+use super::{check, report};
 use crate::failure::Failure;
 use rhai::{ASTNode, Dynamic, Engine, Expr, Map, Position, Scope, Stmt, AST};
 use std::collections::HashSet;
@@ -95,7 +95,7 @@ pub fn run(
 /// `qops eval EXPR`: the result as `eval` shows it (JSON for maps and arrays).
 pub fn eval(engine: &Engine, source: &Source, checks: &Checks) -> Result<Option<String>, Failure> {
     let value = eval_value(engine, source, checks)?;
-    convert::display(&value)
+    super::results::shown(engine, &value)
         .map_err(|e| Failure::Runtime(format!("{}: the result: {e}", source.name)))
 }
 

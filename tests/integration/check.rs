@@ -225,6 +225,21 @@ fn handles_show_as_operators_name_them() {
     );
     assert!(!run.stdout.contains("qops::"), "{}", run.stdout);
     assert!(!run.stderr.contains("qops::"), "{}", run.stderr);
+
+    // An `eval` result, bare, in an array, and in each --output format.
+    let t = "tenant(env(\"QLIK_TENANT\"))";
+    let bare = sim.qops(&["eval", t]).ok().stdout.clone();
+    assert_eq!(bare, format!("tenant {host}\n"));
+    let listed = sim.qops(&["eval", &format!("[{t}]")]).ok().stdout.clone();
+    assert!(listed.contains(&format!("\"tenant {host}\"")), "{listed}");
+    for format in ["json", "table", "csv"] {
+        let out = sim
+            .qops(&["eval", &format!("#{{t: {t}}}"), "--output", format])
+            .ok()
+            .stdout
+            .clone();
+        assert!(out.contains(&format!("tenant {host}")), "{format}: {out}");
+    }
 }
 
 #[test]

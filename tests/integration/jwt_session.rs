@@ -204,7 +204,7 @@ fn jwt_login_creates_the_user_groups_and_license_and_acts_as_them() {
     // The handle shows how it authenticates, never the session's cookies or CSRF token.
     assert_eq!(
         run.line("handle"),
-        format!("Tenant({}, jwt session)", sim.tenant_host())
+        format!("tenant {} (jwt session)", sim.tenant_host())
     );
     assert!(!run.stdout.contains("_session=") && !run.stderr.contains("_session="));
 }
