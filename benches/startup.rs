@@ -31,23 +31,30 @@ fn main() {
         .unwrap();
     let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/create_tenant.rhai");
-    report(
-        "tutorial script against a running `qops sim` (6 steps)",
-        20,
-        || {
+    // The same run without the static checks `qops run` makes first: their cost is the
+    // difference.
+    for (what, extra) in [
+        (
+            "tutorial script against a running `qops sim` (6 steps)",
+            None,
+        ),
+        ("the same with `--no-check`", Some("--no-check")),
+    ] {
+        report(what, 20, || {
             let mut cmd = Command::new(BIN);
             for (k, v) in ready["env"].as_object().unwrap() {
                 cmd.env(k, v.as_str().unwrap());
             }
             let ok = cmd
                 .args(["run", script])
+                .args(extra)
                 .stdout(Stdio::null())
                 .status()
                 .unwrap()
                 .success();
             assert!(ok);
-        },
-    );
+        });
+    }
     report(
         "tutorial script with `--sim` (embedded simulator)",
         20,

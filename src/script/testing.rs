@@ -57,12 +57,21 @@ pub fn run(
     let mut compiler = Engine::new_raw();
     compiler.set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth);
     let mut sources = Vec::new();
+    let mut broken = Vec::new();
     for path in &files {
-        let source = Source::read(path)?;
-        let ast = source.compile(&compiler)?;
-        sources.push((source, ast));
+        let compiled = Source::read(path).and_then(|source| {
+            let ast = source.compile(&compiler)?;
+            Ok((source, ast))
+        });
+        match compiled {
+            Ok(compiled) => sources.push(compiled),
+            Err(failure) => broken.push((path.display().to_string(), failure.to_string())),
+        }
     }
-    check_all(&env, limits, &sources)?;
+    broken.extend(check_all(&env, limits, &sources));
+    if !broken.is_empty() {
+        return Err(refuse_broken(&broken, test.junit));
+    }
     let per_file: Vec<Vec<Case>> = sources
         .iter()
         .map(|(source, ast)| {
@@ -201,23 +210,45 @@ fn in_parallel<T: Sync, R: Send>(
 }
 
 /// The checks of `qops check` on every test file, before any test runs: a misspelt name fails
-/// the run at once, with every finding, instead of failing the tests one by one.
-fn check_all(env: &Env, limits: &Limits, sources: &[(Source, AST)]) -> Result<(), Failure> {
+/// the run at once, with every finding, instead of failing the tests one by one. The files
+/// with findings, and what was found.
+fn check_all(env: &Env, limits: &Limits, sources: &[(Source, AST)]) -> Vec<(String, String)> {
     let session = Arc::new(Session::new(env.clone()));
     let mut engine = engine::build(&session, limits);
     register(&mut engine);
     let resolver = super::modules::Resolver::new(env.get(crate::config::vars::PATH).as_deref());
-    let mut problems = Vec::new();
-    for (source, ast) in sources {
-        if let Err(failure) = super::runner::checked(&engine, &resolver, source, ast) {
-            problems.push(failure.to_string());
+    sources
+        .iter()
+        .filter_map(|(source, ast)| {
+            super::runner::checked(&engine, &resolver, source, ast)
+                .err()
+                .map(|failure| (source.name.clone(), failure.to_string()))
+        })
+        .collect()
+}
+
+/// Test files that do not compile or fail the checks stop the run before any test (exit 2);
+/// with `--junit`, each is a suite with one failed case, `compile`, carrying the message, so CI
+/// shows why nothing ran.
+fn refuse_broken(broken: &[(String, String)], junit_path: Option<&Path>) -> Failure {
+    if let Some(path) = junit_path {
+        let suites: Vec<junit::Suite> = broken
+            .iter()
+            .map(|(file, message)| junit::Suite {
+                file: file.clone(),
+                cases: vec![junit::Case {
+                    name: "compile".to_string(),
+                    seconds: 0.0,
+                    failure: Some(message.clone()),
+                }],
+            })
+            .collect();
+        if let Err(e) = crate::files::write_file(path, junit::render(&suites).as_bytes()) {
+            return Failure::Runtime(e);
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::Usage(problems.join("\n")))
-    }
+    let messages: Vec<&str> = broken.iter().map(|(_, m)| m.as_str()).collect();
+    Failure::Usage(messages.join("\n"))
 }
 
 /// A fresh simulator, session and engine for one test; the file's top-level statements (its

@@ -456,6 +456,44 @@ fn junit_reports_suites_cases_and_failures_the_same_with_jobs() {
     assert_eq!(outputs[0], outputs[1]);
 }
 
+/// A test file that does not compile, or misspells a name, stops the run before any test; CI
+/// still gets a JUnit file saying which file and why.
+#[test]
+fn junit_names_the_files_that_stopped_the_run_before_any_test() {
+    let dir = temp_dir("junit-broken");
+    write(
+        &dir.join("t/a_test.rhai"),
+        "fn test_one() { assert(true); }\n",
+    );
+    write(
+        &dir.join("t/b_test.rhai"),
+        "fn test_two() {\n    let x = (1 + ;\n}\n",
+    );
+    write(
+        &dir.join("t/c_test.rhai"),
+        "fn test_three() {\n    asert(true);\n}\n",
+    );
+    let run = qops_in(&dir, &["test", "t", "--junit", "report.xml"], &[]);
+    run.fails_with(2);
+    assert!(!run.stdout.contains("test_one ... ok"), "{}", run.stdout);
+    let xml = std::fs::read_to_string(dir.join("report.xml")).unwrap();
+    let suites = elements(&xml, "testsuite");
+    let names: Vec<&str> = suites.iter().map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["t/b_test.rhai", "t/c_test.rhai"], "{xml}");
+    let cases = elements(&xml, "testcase");
+    assert!(cases.iter().all(|c| c["name"] == "compile"), "{xml}");
+    let failures = elements(&xml, "failure");
+    assert_eq!(failures.len(), 2, "{xml}");
+    assert!(
+        failures[0]["message"].starts_with("t/b_test.rhai:2:"),
+        "{xml}"
+    );
+    assert!(
+        failures[1]["message"].starts_with("t/c_test.rhai:2:5: no function 'asert'"),
+        "{xml}"
+    );
+}
+
 #[test]
 fn without_git_on_the_path_add_says_so() {
     let dir = temp_dir("nogit");
