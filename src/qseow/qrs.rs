@@ -111,11 +111,17 @@ impl Site {
             props.push(json!({"value": v, "definition": {"id": def_id, "name": name}}));
         }
         app["customProperties"] = Value::Array(props);
+        self.put_app(app_id, &app).await
+    }
+
+    /// `PUT /qrs/app/{id}` of an app as read (and changed): the QRS checks its `modifiedDate`,
+    /// so a change made since it was read is a conflict.
+    async fn put_app(&self, app_id: &str, app: &Value) -> Result<Value> {
         self.send(
             Method::PUT,
             &format!("qrs/app/{}", seg(app_id)?),
             &[],
-            Some(&app),
+            Some(app),
         )
         .await
     }
@@ -151,13 +157,7 @@ impl Site {
                 target.insert(k.clone(), v.clone());
             }
         }
-        self.send(
-            Method::PUT,
-            &format!("qrs/app/{}", seg(app_id)?),
-            &[],
-            Some(&app),
-        )
-        .await
+        self.put_app(app_id, &app).await
     }
 
     /// Moves a published app to another stream (by id): a PUT of the app with its new stream.

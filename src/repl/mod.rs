@@ -154,12 +154,7 @@ impl Repl<'_> {
     /// Tells completion and hints about the current functions and variables.
     fn refresh(&self, editor: &mut Editor<ReplHelper, FileHistory>) {
         if let Some(helper) = editor.helper_mut() {
-            let mut functions = self.natives.clone();
-            functions.extend(crate::script::docs::script_functions(&self.functions, None));
-            helper.catalog = Catalog {
-                functions,
-                variables: Default::default(),
-            };
+            helper.catalog = self.catalog();
             helper.catalog.set_variables(&self.engine, &self.scope);
         }
     }

@@ -4,8 +4,8 @@
 //! int])`), and the nearest names to a misspelt one. Used by `qops check` ([`super::check`]) and
 //! by run-time error reports ([`super::explain`]).
 
+use super::fn_metadata;
 use rhai::{Engine, FnAccess, AST};
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Functions the evaluator handles itself: they take any arguments, and some are not in the
@@ -63,10 +63,7 @@ impl Overload {
     /// `users(t: tenant, filter: string) -> array`, or as a method,
     /// `t.users(filter: string) -> array`.
     pub fn signature(&self, as_method: bool) -> String {
-        let name = match &self.namespace {
-            Some(ns) => format!("{ns}::{}", self.name),
-            None => self.name.clone(),
-        };
+        let name = qualified(self);
         let (prefix, params) = match self.params.split_first() {
             Some(((recv, _), rest)) if as_method && !self.script => (format!("{recv}."), rest),
             _ => (String::new(), &self.params[..]),
@@ -144,10 +141,21 @@ pub struct Catalog {
 impl Catalog {
     /// The engine's natives, the standard library and static modules included.
     pub fn of_engine(engine: &Engine) -> Catalog {
-        let json = engine.gen_fn_metadata_to_json(true).unwrap_or_default();
-        let meta: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-        let mut functions = Vec::new();
-        collect(&meta, None, &mut functions);
+        let functions = fn_metadata::native_functions(engine, true)
+            .into_iter()
+            .map(|f| {
+                let mut params = f.params;
+                let arity = f.arity.unwrap_or(params.len());
+                params.resize_with(arity, || ("_".into(), String::new()));
+                Overload {
+                    namespace: f.namespace,
+                    name: f.name,
+                    params,
+                    ret: f.ret,
+                    script: f.script,
+                }
+            })
+            .collect();
         Catalog { functions }
     }
 
@@ -160,11 +168,7 @@ impl Catalog {
             self.functions.push(Overload {
                 namespace: namespace.map(str::to_string),
                 name: f.name.to_string(),
-                params: f
-                    .params
-                    .iter()
-                    .map(|p| (p.to_string(), String::new()))
-                    .collect(),
+                params: fn_metadata::script_params(&f),
                 ret: String::new(),
                 script: true,
             });
@@ -256,41 +260,6 @@ impl Catalog {
     }
 }
 
-fn collect(meta: &Value, namespace: Option<String>, out: &mut Vec<Overload>) {
-    for f in meta["functions"].as_array().into_iter().flatten() {
-        let name = f["name"].as_str().unwrap_or_default();
-        let mut params: Vec<(String, String)> = f["params"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap_or("_").to_string(),
-                    p["type"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect();
-        let arity = f["numParams"].as_u64().map_or(params.len(), |n| n as usize);
-        params.resize_with(arity, || ("_".into(), String::new()));
-        out.push(Overload {
-            namespace: namespace.clone(),
-            name: name.to_string(),
-            params,
-            ret: f["returnType"].as_str().unwrap_or("").to_string(),
-            script: f["type"].as_str() == Some("script"),
-        });
-    }
-    if let Some(modules) = meta["modules"].as_object() {
-        for (name, m) in modules {
-            let ns = match &namespace {
-                Some(outer) => format!("{outer}::{name}"),
-                None => name.clone(),
-            };
-            collect(m, Some(ns), out);
-        }
-    }
-}
-
 /// A name a script can write as a function call (not `+`, `get$x`, `anon$1`).
 pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
@@ -376,10 +345,7 @@ pub fn combined(overloads: &[&Overload], as_method: bool) -> Vec<String> {
 }
 
 fn qualified(o: &Overload) -> String {
-    match &o.namespace {
-        Some(ns) => format!("{ns}::{}", o.name),
-        None => o.name.clone(),
-    }
+    fn_metadata::qualified(o.namespace.as_deref(), &o.name)
 }
 
 fn strip_receiver(o: &Overload, skip: usize) -> String {

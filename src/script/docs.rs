@@ -3,10 +3,10 @@
 //! `///` comments. Used by `qops docs`, `qops definitions` and the REPL's `:help`, completion and
 //! hints.
 
+use super::fn_metadata;
 use super::modules::{Resolver, STDLIB};
 use crate::failure::Failure;
 use rhai::{Engine, FnAccess, AST};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -54,10 +54,7 @@ impl FnDoc {
 
     pub fn qualified_name(&self) -> String {
         let name = self.property().unwrap_or(&self.name);
-        match &self.namespace {
-            Some(ns) => format!("{ns}::{name}"),
-            None => name.to_string(),
-        }
+        fn_metadata::qualified(self.namespace.as_deref(), name)
     }
 
     /// As called on a value: `t.users(filter: &str) -> Array`.
@@ -119,55 +116,21 @@ pub fn type_key(ty: &str) -> String {
 /// The native functions of `engine` (global ones and those of static modules such as `policy`),
 /// with the standard library when `include_std`.
 pub fn native_functions(engine: &Engine, include_std: bool) -> Vec<FnDoc> {
-    let json = engine
-        .gen_fn_metadata_to_json(include_std)
-        .unwrap_or_default();
-    let meta: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-    let mut out = Vec::new();
-    collect(&meta, None, &mut out);
-    out
-}
-
-fn collect(meta: &Value, namespace: Option<String>, out: &mut Vec<FnDoc>) {
-    for f in meta["functions"].as_array().into_iter().flatten() {
-        let name = f["name"].as_str().unwrap_or_default();
-        if name.starts_with("set$") || name.starts_with("index$") || name.starts_with("anon$") {
-            continue;
-        }
-        let params = f["params"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap_or("_").to_string(),
-                    p["type"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect();
-        out.push(FnDoc {
-            namespace: namespace.clone(),
-            name: name.to_string(),
-            params,
-            ret: f["returnType"].as_str().unwrap_or("").to_string(),
-            doc: strip_comments(
-                f["docComments"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|c| c.as_str().unwrap_or("")),
-            ),
-        });
-    }
-    if let Some(modules) = meta["modules"].as_object() {
-        for (name, m) in modules {
-            let ns = match &namespace {
-                Some(outer) => format!("{outer}::{name}"),
-                None => name.clone(),
-            };
-            collect(m, Some(ns), out);
-        }
-    }
+    fn_metadata::native_functions(engine, include_std)
+        .into_iter()
+        .filter(|f| {
+            !(f.name.starts_with("set$")
+                || f.name.starts_with("index$")
+                || f.name.starts_with("anon$"))
+        })
+        .map(|f| FnDoc {
+            doc: strip_comments(f.doc_comments.iter().map(String::as_str)),
+            namespace: f.namespace,
+            name: f.name,
+            params: f.params,
+            ret: f.ret,
+        })
+        .collect()
 }
 
 /// Doc-comment lines (`/// text`, `/** text */`) as plain text.
@@ -200,11 +163,7 @@ pub fn script_functions(ast: &AST, namespace: Option<&str>) -> Vec<FnDoc> {
         .map(|f| FnDoc {
             namespace: namespace.map(str::to_string),
             name: f.name.to_string(),
-            params: f
-                .params
-                .iter()
-                .map(|p| (p.to_string(), String::new()))
-                .collect(),
+            params: fn_metadata::script_params(&f),
             ret: String::new(),
             doc: strip_comments(f.comments.iter().copied()),
         })
@@ -214,7 +173,7 @@ pub fn script_functions(ast: &AST, namespace: Option<&str>) -> Vec<FnDoc> {
 }
 
 /// The `//!` comment at the top of a library.
-fn module_doc(text: &str) -> String {
+pub fn module_doc(text: &str) -> String {
     text.lines()
         .take_while(|l| l.trim_start().starts_with("//!"))
         .map(|l| {

@@ -6,7 +6,7 @@
 //! completes `t::...` with the doc comments. Script functions are untyped: parameters and
 //! results are `?`.
 
-use super::docs::{script_functions, FnDoc};
+use super::docs::{module_doc, script_functions, FnDoc};
 use super::modules::{Resolver, STDLIB};
 use crate::failure::Failure;
 use std::fmt::Write as _;
@@ -27,17 +27,6 @@ fn definition(import_path: &str, doc: &str, functions: &[FnDoc]) -> String {
         let _ = writeln!(out, "fn {}({}) -> ?;\n", f.name, params.join(", "));
     }
     out
-}
-
-fn module_doc(text: &str) -> String {
-    text.lines()
-        .take_while(|l| l.trim_start().starts_with("//!"))
-        .map(|l| {
-            let l = l.trim_start().trim_start_matches("//!");
-            l.strip_prefix(' ').unwrap_or(l).to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Import path -> text of every library module there is: bundled ones, then installed ones

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod engine;
 pub mod explain;
 pub mod files;
+mod fn_metadata;
 pub mod junit;
 pub mod library_definitions;
 pub mod modules;
