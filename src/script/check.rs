@@ -61,6 +61,7 @@ pub fn check_ast(known: &Known, name: &str, ast: &AST) -> Vec<Finding> {
     let mut walker = Walker {
         catalog,
         script_fns,
+        properties: property_names(ast),
         modules: HashMap::new(),
         frames: Vec::new(),
         script_vars: BTreeSet::new(),
@@ -97,6 +98,32 @@ pub fn check_ast(known: &Known, name: &str, ast: &AST) -> Vec<Finding> {
     findings
 }
 
+/// Every map key and property name the script writes or reads: `obj.action()` calls the
+/// function held in a map's `action` property, so such a name is a method the script may call.
+fn property_names(ast: &AST) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    ast.walk(&mut |nodes| {
+        match nodes.last() {
+            Some(rhai::ASTNode::Expr(Expr::Map(x, _))) => {
+                names.extend(x.0.iter().map(|(key, _)| key.name.to_string()));
+                names.extend(x.1.keys().map(|key| key.to_string()));
+            }
+            Some(rhai::ASTNode::Expr(Expr::Property(x, _))) => {
+                names.insert(x.2.to_string());
+            }
+            // A map literal of constants (closures without captures included) is folded.
+            Some(rhai::ASTNode::Expr(Expr::DynamicConstant(value, _))) => {
+                if let Some(map) = value.read_lock::<rhai::Map>() {
+                    names.extend(map.keys().map(|key| key.to_string()));
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    names
+}
+
 /// The findings as `file:line:col: message` reports, one after the other.
 pub fn render(file: &str, text: &str, findings: &[Finding]) -> Vec<String> {
     findings
@@ -115,6 +142,8 @@ struct Walker {
     catalog: Catalog,
     /// Names of the file's functions: a bare name is a function pointer (`map(double)`).
     script_fns: BTreeSet<String>,
+    /// Map keys and property names: a function held in a map is called as a method.
+    properties: BTreeSet<String>,
     /// By alias; imports at the top level are visible inside functions, so the file's imports
     /// are gathered first.
     modules: HashMap<String, Imported>,
@@ -349,6 +378,9 @@ impl Walker {
             .cloned()
             .collect();
         let args = f.args.len();
+        if overloads.is_empty() && self.properties.contains(name) {
+            return;
+        }
         if overloads.is_empty() {
             let names = self.catalog.method_names();
             let near = nearest(name, names.iter().copied());
@@ -600,9 +632,17 @@ mod tests {
             let t = tenant("x");
             t.users("x", 10);
             print(t.host);
+            let counter = #{count: 0, bump: |by| this.count += by};
+            counter.bump(2);
+            let greeter = #{};
+            greeter.greet = |who| `hello ${who}`;
+            print(greeter.greet("you"));
             "#,
         );
         assert!(clean.is_empty(), "{clean:?}");
+        // A method that no map holds is still a misspelling.
+        let found = findings("let counter = #{bump: |by| by};\ncounter.bmup(2);");
+        assert!(found[0].contains("no method 'bmup'"), "{found:?}");
     }
 
     #[test]
