@@ -96,7 +96,8 @@ pub fn add(
         return Err(usage(format!("{name} is this library's own name")));
     }
     let mut lock = read_lock(&project)?;
-    install::sweep_staging(&project);
+    let held = install::exclusive(&project).map_err(usage)?;
+    install::sweep_staging(&project, &held);
     let staged = install::stage(&project, name, &source, None).map_err(runtime)?;
     let line = describe(name, &staged);
     let locked = staged.locked.clone();
@@ -152,7 +153,8 @@ pub fn install() -> Result<(), Failure> {
     let project = project()?;
     let manifest = Manifest::read(&project.manifest_path()).map_err(usage)?;
     let mut lock = read_lock(&project)?;
-    install::sweep_staging(&project);
+    let held = install::exclusive(&project).map_err(usage)?;
+    install::sweep_staging(&project, &held);
     if manifest.dependencies.is_empty() {
         crate::output::outln!(
             "nothing to install: {} has no [dependencies]",
@@ -225,7 +227,8 @@ pub fn update(only: Option<&str>) -> Result<(), Failure> {
         }
     }
     let mut lock = read_lock(&project)?;
-    install::sweep_staging(&project);
+    let held = install::exclusive(&project).map_err(usage)?;
+    install::sweep_staging(&project, &held);
     for (name, source) in &manifest.dependencies {
         if only.is_some_and(|o| o != name) {
             continue;

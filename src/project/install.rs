@@ -41,8 +41,42 @@ impl Staged {
     }
 }
 
-/// Removes what interrupted installs left behind.
-pub fn sweep_staging(project: &Project) {
+/// `qops_modules` held by one `add`, `install` or `update` at a time (a lock on a file in it,
+/// released when the process ends, however it ends): a second one refuses rather than sweep
+/// away the first one's staging directories or interleave its renames.
+pub struct Exclusive {
+    _file: std::fs::File,
+}
+
+/// Takes [`Exclusive`] hold of the project's `qops_modules`, or says who has it.
+pub fn exclusive(project: &Project) -> Result<Exclusive, String> {
+    let modules = project.modules_dir();
+    std::fs::create_dir_all(&modules).map_err(|e| format!("{}: {e}", project.shown(&modules)))?;
+    let path = modules.join(".qops-install.lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).write(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", project.shown(&path)))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Exclusive { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another qops add, install or update is changing {} (it holds {}); run this one when it has finished",
+            project.shown(&modules),
+            project.shown(&path)
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("{}: {e}", project.shown(&path))),
+    }
+}
+
+/// Removes what interrupted installs left behind; only the holder of [`Exclusive`] may, since
+/// a running install's staging directory looks the same.
+pub fn sweep_staging(project: &Project, _held: &Exclusive) {
     let Ok(entries) = std::fs::read_dir(project.modules_dir()) else {
         return;
     };
