@@ -18,9 +18,9 @@
 //! app's name and description, then the app's payload. Status codes the spec does not list
 //! (size limit, malformed file, wrong space type, modes) are assumptions in [`crate::wire`].
 
-use super::apps::{app_json, App};
+use super::apps::{app_json, bad, not_found as app_not_found, App};
 use super::clock::SimMs;
-use super::errors::{coded, ok, with_header, Api, ApiError, HResult};
+use super::errors::{self, coded, ok, with_header, Api, ApiError, HResult};
 use super::ids::Ids;
 use super::request::Req;
 use super::state::Tenant;
@@ -37,28 +37,8 @@ pub type Payloads = HashMap<String, Arc<Vec<u8>>>;
 const API: Api = Api::Roles;
 const MAGIC: &[u8] = b"QOPS-SIM-QVF/1\n";
 
-fn bad(detail: impl Into<String>) -> ApiError {
-    coded(API, 400, wire::APPS_BAD_REQUEST_CODE, "Bad request", detail)
-}
-
-fn app_not_found(id: &str) -> ApiError {
-    coded(
-        API,
-        404,
-        wire::APPS_NOT_FOUND_CODE,
-        "Not found",
-        format!("App {id} not found"),
-    )
-}
-
 fn space_not_found(id: &str) -> ApiError {
-    coded(
-        API,
-        404,
-        wire::APPS_NOT_FOUND_CODE,
-        "Not found",
-        format!("Space {id} not found"),
-    )
+    errors::not_found(API, wire::APPS_NOT_FOUND_CODE, "Space", id)
 }
 
 /// An app file: magic line, one line of JSON header, payload.

@@ -62,7 +62,7 @@ impl App {
 /// The shape of this API's errors.
 const API: Api = Api::Roles;
 
-fn bad(detail: impl Into<String>) -> ApiError {
+pub(super) fn bad(detail: impl Into<String>) -> ApiError {
     errors::bad_request(API, wire::APPS_BAD_REQUEST_CODE, detail)
 }
 
@@ -74,7 +74,7 @@ pub fn forbidden() -> ApiError {
     )
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     errors::not_found(API, wire::APPS_NOT_FOUND_CODE, "App", id)
 }
 
