@@ -97,9 +97,15 @@ mod tests {
             assert_eq!(whole.len(), bytes.len() - 1);
             assert_eq!(rest, [0xee]);
         }
-        assert!(element(&[0x30, 0x05, 0x00], 0x30).is_none(), "length past the end");
+        assert!(
+            element(&[0x30, 0x05, 0x00], 0x30).is_none(),
+            "length past the end"
+        );
         assert!(element(&[0x30, 0x00], 0x02).is_none(), "another tag");
-        assert!(element(&[0x30, 0x84, 1, 0, 0, 0], 0x30).is_none(), "4-byte lengths");
+        assert!(
+            element(&[0x30, 0x84, 1, 0, 0, 0], 0x30).is_none(),
+            "4-byte lengths"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Private Key JWT client authentication (RFC 7523): a key read from a PEM file signs a short
 //! assertion (RS256 or ES384) instead of sending a client secret.
 
+use crate::der;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use crate::der;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use serde_json::{json, Value};
