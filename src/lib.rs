@@ -9,6 +9,7 @@ pub mod cli;
 mod cloud;
 mod config;
 mod connections;
+mod der;
 mod failure;
 mod files;
 pub mod fuzzing;

@@ -1,6 +1,7 @@
 //! Private Key JWT client authentication (RFC 7523): a key read from a PEM file signs a short
 //! assertion (RS256 or ES384) instead of sending a client secret.
 
+use crate::der;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use ring::rand::SystemRandom;
@@ -77,33 +78,19 @@ impl SigningKey {
     /// provider's `staticKeys[].pem` expects it.
     pub fn public_pem(&self) -> String {
         // AlgorithmIdentifier contents, then the BIT STRING's key bytes.
-        let (alg, key): (Vec<u8>, Vec<u8>) = match &self.key {
+        let (alg, key): (Vec<u8>, &[u8]) = match &self.key {
             Key::Rsa(k) => {
-                let mut alg = der(
-                    0x06,
-                    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
-                );
+                let mut alg = der::encode(0x06, der::RSA_ENCRYPTION);
                 alg.extend([0x05, 0x00]);
-                (alg, k.public().as_ref().to_vec())
+                (alg, k.public().as_ref())
             }
             Key::Ec384(k) => {
-                let mut alg = der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
-                alg.extend(der(0x06, &[0x2b, 0x81, 0x04, 0x00, 0x22]));
-                (alg, k.public_key().as_ref().to_vec())
+                let mut alg = der::encode(0x06, der::EC_PUBLIC_KEY);
+                alg.extend(der::encode(0x06, der::P384));
+                (alg, k.public_key().as_ref())
             }
         };
-        let mut bits = vec![0];
-        bits.extend(key);
-        let mut spki = der(0x30, &alg);
-        spki.extend(der(0x03, &bits));
-        let b64 = STANDARD.encode(der(0x30, &spki));
-        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-        for line in b64.as_bytes().chunks(64) {
-            pem.push_str(&String::from_utf8_lossy(line));
-            pem.push('\n');
-        }
-        pem.push_str("-----END PUBLIC KEY-----\n");
-        pem
+        der::public_key_pem(&der::spki(&alg, key))
     }
 
     /// The required members only, in RFC 7638 order.
@@ -273,25 +260,6 @@ fn pem_block(file: &[u8]) -> Result<Option<(String, Vec<u8>)>, String> {
 }
 
 /// A random UUID (version 4) for `jti`.
-/// A DER element: tag, definite length, contents.
-fn der(tag: u8, contents: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = contents.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let len: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | len.len() as u8);
-        out.extend(len);
-    }
-    out.extend_from_slice(contents);
-    out
-}
-
 pub(crate) fn uuid_v4() -> String {
     let mut b = [0u8; 16];
     ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut b).unwrap_or_default();

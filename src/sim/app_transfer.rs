@@ -18,9 +18,9 @@
 //! app's name and description, then the app's payload. Status codes the spec does not list
 //! (size limit, malformed file, wrong space type, modes) are assumptions in [`crate::wire`].
 
-use super::apps::{app_json, uuid, App};
+use super::apps::{app_json, bad, not_found as app_not_found, App};
 use super::clock::SimMs;
-use super::errors::{coded, ok, with_header, Api, ApiError, HResult};
+use super::errors::{self, coded, ok, with_header, Api, ApiError, HResult};
 use super::ids::Ids;
 use super::request::Req;
 use super::state::Tenant;
@@ -37,28 +37,8 @@ pub type Payloads = HashMap<String, Arc<Vec<u8>>>;
 const API: Api = Api::Roles;
 const MAGIC: &[u8] = b"QOPS-SIM-QVF/1\n";
 
-fn bad(detail: impl Into<String>) -> ApiError {
-    coded(API, 400, wire::APPS_BAD_REQUEST_CODE, "Bad request", detail)
-}
-
-fn app_not_found(id: &str) -> ApiError {
-    coded(
-        API,
-        404,
-        wire::APPS_NOT_FOUND_CODE,
-        "Not found",
-        format!("App {id} not found"),
-    )
-}
-
 fn space_not_found(id: &str) -> ApiError {
-    coded(
-        API,
-        404,
-        wire::APPS_NOT_FOUND_CODE,
-        "Not found",
-        format!("Space {id} not found"),
-    )
+    errors::not_found(API, wire::APPS_NOT_FOUND_CODE, "Space", id)
 }
 
 /// An app file: magic line, one line of JSON header, payload.
@@ -189,24 +169,19 @@ pub fn import(req: &Req, t: &mut Tenant, caller: &str, now: SimMs, ids: &mut Ids
         .or(req.q("fallbackName").filter(|n| !n.trim().is_empty()))
         .ok_or_else(|| bad("The app file has no name: give one with `name`"))?
         .to_string();
-    let app = App {
-        id: uuid(ids),
+    let description = header
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let app = App::new(
+        ids,
         name,
-        description: header
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        owner_id: caller.to_string(),
-        space_id: space_id.map(str::to_string),
-        created_ms: now,
-        modified_ms: now,
-        published: false,
-        publish_ms: None,
-        origin_app_id: String::new(),
-        tags: Vec::new(),
-        item_id: ids.object_id(),
-    };
+        description,
+        caller,
+        space_id.map(str::to_string),
+        now,
+    );
     t.app_payloads.insert(app.id.clone(), Arc::new(body));
     let out = app_json(t, &app);
     t.apps.push(app);
@@ -306,18 +281,16 @@ pub fn publish(
     }
     let src = &t.apps[source];
     let mut copy = App {
-        id: uuid(ids),
-        name: src.name.clone(),
-        description: src.description.clone(),
-        owner_id: caller.to_string(),
-        space_id: Some(space_id),
-        created_ms: now,
-        modified_ms: now,
-        published: false,
         publish_ms: Some(now),
         origin_app_id: id.to_string(),
-        tags: Vec::new(),
-        item_id: ids.object_id(),
+        ..App::new(
+            ids,
+            src.name.clone(),
+            src.description.clone(),
+            caller,
+            Some(space_id),
+            now,
+        )
     };
     let content = payload(t, src);
     apply(&mut copy, attrs, now);
@@ -404,20 +377,14 @@ pub const TEMPLATE_APP_NAME: &str = "Sales Template";
 /// Seeds [`TEMPLATE_APP_NAME`] on the source tenant, owned by `owner`, with a payload of a few
 /// kilobytes, so cloud-to-cloud deployment has something to deploy.
 pub fn seed_template(t: &mut Tenant, owner: &str, now: SimMs, ids: &mut Ids) {
-    let app = App {
-        id: uuid(ids),
-        name: TEMPLATE_APP_NAME.to_string(),
-        description: "Sales dashboard template for customer tenants".to_string(),
-        owner_id: owner.to_string(),
-        space_id: None,
-        created_ms: now,
-        modified_ms: now,
-        published: false,
-        publish_ms: None,
-        origin_app_id: String::new(),
-        tags: Vec::new(),
-        item_id: ids.object_id(),
-    };
+    let app = App::new(
+        ids,
+        TEMPLATE_APP_NAME.to_string(),
+        "Sales dashboard template for customer tenants".to_string(),
+        owner,
+        None,
+        now,
+    );
     let mut body = Vec::new();
     for i in 0..256 {
         body.extend_from_slice(

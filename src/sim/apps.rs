@@ -31,10 +31,38 @@ pub struct App {
     pub item_id: String,
 }
 
+impl App {
+    /// An app made in this tenant (created, imported, seeded or copied by publish): a fresh UUID
+    /// and item id, created and modified `now`, untagged and not distributed from client-managed.
+    pub fn new(
+        ids: &mut Ids,
+        name: String,
+        description: String,
+        owner_id: &str,
+        space_id: Option<String>,
+        now: SimMs,
+    ) -> App {
+        App {
+            id: uuid(ids),
+            name,
+            description,
+            owner_id: owner_id.to_string(),
+            space_id,
+            created_ms: now,
+            modified_ms: now,
+            published: false,
+            publish_ms: None,
+            origin_app_id: String::new(),
+            tags: Vec::new(),
+            item_id: ids.object_id(),
+        }
+    }
+}
+
 /// The shape of this API's errors.
 const API: Api = Api::Roles;
 
-fn bad(detail: impl Into<String>) -> ApiError {
+pub(super) fn bad(detail: impl Into<String>) -> ApiError {
     errors::bad_request(API, wire::APPS_BAD_REQUEST_CODE, detail)
 }
 
@@ -46,7 +74,7 @@ pub fn forbidden() -> ApiError {
     )
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     errors::not_found(API, wire::APPS_NOT_FOUND_CODE, "App", id)
 }
 
@@ -128,20 +156,7 @@ pub fn create(_req: &Req, t: &mut Tenant, caller: &str, now: SimMs, ids: &mut Id
             return Err(bad(format!("Space {sp} not found")));
         }
     }
-    let app = App {
-        id: uuid(ids),
-        name,
-        description,
-        owner_id: caller.to_string(),
-        space_id,
-        created_ms: now,
-        modified_ms: now,
-        published: false,
-        publish_ms: None,
-        origin_app_id: String::new(),
-        tags: Vec::new(),
-        item_id: ids.object_id(),
-    };
+    let app = App::new(ids, name, description, caller, space_id, now);
     let out = app_json(t, &app);
     t.apps.push(app);
     ok(&out)

@@ -84,23 +84,12 @@ fn invite_one(t: &mut Tenant, inv: &Value, now: SimMs, ids: &mut Ids) -> (Value,
         .and_then(Value::as_str)
         .filter(|n| !n.trim().is_empty())
         .unwrap_or(email);
+    let subject = format!("{}{}", wire::INVITED_SUBJECT_PREFIX, email.to_lowercase());
     let user = User {
-        id: ids.object_id(),
-        subject: format!("{}{}", wire::INVITED_SUBJECT_PREFIX, email.to_lowercase()),
-        name: name.to_string(),
         email: Some(email.to_string()),
-        status: "invited".into(),
-        role_ids: Vec::new(),
-        group_ids: Vec::new(),
-        scopes: Vec::new(),
-        client_id: None,
-        picture: None,
         preferred_locale: Some(language.to_string()),
-        preferred_zoneinfo: None,
         invite_expiry: Some(now / 1000 + wire::INVITE_LIFETIME_SECS),
-        license: None,
-        created_ms: now,
-        updated_ms: now,
+        ..User::new(ids.object_id(), subject, name.to_string(), "invited", now)
     };
     let out = json!({"email": email, "status": "ok", "subject": user.subject, "userId": user.id});
     t.users.push(user);

@@ -5,6 +5,7 @@
 //! Pure: no state, no I/O. The caller supplies the client's keys, the accepted audiences and the
 //! sim clock; replay (`jti`) bookkeeping stays with the caller.
 
+use crate::der::{self, element};
 use base64::Engine as _;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde_json::Value;
@@ -242,24 +243,11 @@ pub fn generate_es256() -> Result<(Vec<u8>, String), String> {
     Ok((doc.as_ref().to_vec(), pem))
 }
 
-/// DER prefix of a P-256 SubjectPublicKeyInfo (id-ecPublicKey, prime256v1, BIT STRING of 66).
-const P256_SPKI_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-];
-
 /// The `PUBLIC KEY` PEM of an uncompressed P-256 point (65 bytes).
 fn spki_pem_p256(point: &[u8]) -> String {
-    let mut der = P256_SPKI_PREFIX.to_vec();
-    der.extend_from_slice(point);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(chunk));
-        pem.push('\n');
-    }
-    pem.push_str("-----END PUBLIC KEY-----\n");
-    pem
+    let mut alg = der::encode(0x06, der::EC_PUBLIC_KEY);
+    alg.extend(der::encode(0x06, der::P256));
+    der::public_key_pem(&der::spki(&alg, point))
 }
 
 /// Signs `claims` as a compact ES256 JWS with the P-256 PKCS#8 key, header `{alg, typ, kid}`.
@@ -303,16 +291,13 @@ pub fn verify_with_pem(token: &str, pem: &str) -> Result<Value, String> {
     let alg = str_field(&header, "alg").unwrap_or("");
     let der = super::pem::spki_der(pem).map_err(|e| format!("the trusted key: {e}"))?;
     // SEQUENCE { SEQUENCE { OID alg, params }, BIT STRING key }
-    let (inner, _) = der_take(&der, 0x30).ok_or("the public key is not DER")?;
-    let (alg_id, rest) = der_take(inner, 0x30).ok_or("the public key has no algorithm")?;
-    let (bits, _) = der_take(rest, 0x03).ok_or("the public key has no key bits")?;
+    let (_, inner, _) = element(&der, 0x30).ok_or("the public key is not DER")?;
+    let (_, alg_id, rest) = element(inner, 0x30).ok_or("the public key has no algorithm")?;
+    let (_, bits, _) = element(rest, 0x03).ok_or("the public key has no key bits")?;
     let key = bits.get(1..).unwrap_or_default();
-    let (oid, params) = der_take(alg_id, 0x06).ok_or("the public key has no algorithm id")?;
-    const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-    let curve = der_take(params, 0x06).map(|(c, _)| c);
+    let (_, oid, params) = element(alg_id, 0x06).ok_or("the public key has no algorithm id")?;
+    use crate::der::{EC_PUBLIC_KEY as EC, P256, P384, RSA_ENCRYPTION as RSA};
+    let curve = element(params, 0x06).map(|(_, c, _)| c);
     let params: &dyn signature::VerificationAlgorithm = match (oid, curve, alg) {
         (o, Some(c), "ES256") if o == EC && c == P256 => &signature::ECDSA_P256_SHA256_FIXED,
         (o, Some(c), "ES384") if o == EC && c == P384 => &signature::ECDSA_P384_SHA384_FIXED,
@@ -330,32 +315,6 @@ pub fn verify_with_pem(token: &str, pem: &str) -> Result<Value, String> {
         .verify(signed.as_bytes(), &sig)
         .map_err(|_| "signature verification failed".to_string())?;
     Ok(payload)
-}
-
-/// Takes one DER element of tag `tag`: (contents, rest).
-fn der_take(b: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    if *b.first()? != tag {
-        return None;
-    }
-    let first = *b.get(1)? as usize;
-    let (len, hdr) = if first < 0x80 {
-        (first, 2)
-    } else {
-        let n = first & 0x7f;
-        if n == 0 || n > 3 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        (len, 2 + n)
-    };
-    let end = hdr.checked_add(len)?;
-    if end > b.len() {
-        return None;
-    }
-    Some((&b[hdr..end], &b[end..]))
 }
 
 #[cfg(test)]

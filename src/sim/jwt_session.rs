@@ -249,22 +249,8 @@ pub fn login(req: &Req, st: &mut State, tenant_id: &str) -> HResult {
         }
         None if create_users => {
             t.users.push(User {
-                id: ids.object_id(),
-                subject: sub,
-                name,
                 email: Some(email),
-                status: "active".into(),
-                role_ids: Vec::new(),
-                group_ids: Vec::new(),
-                scopes: Vec::new(),
-                client_id: None,
-                picture: None,
-                preferred_locale: None,
-                preferred_zoneinfo: None,
-                invite_expiry: None,
-                license: None,
-                created_ms: now,
-                updated_ms: now,
+                ..User::new(ids.object_id(), sub, name, "active", now)
             });
             let i = t.users.len() - 1;
             super::license_assignments::on_user_created(t, i);

@@ -4,7 +4,7 @@
 //! signed with the simulator's secret; the payload names the license number and tenant quota.
 
 use super::clock::{iso, iso_date};
-use super::errors::{ok, Api, ApiError, HResult};
+use super::errors::{self, ok, Api, HResult};
 use super::request::Req;
 use super::state::Tenant;
 use crate::wire;
@@ -137,13 +137,7 @@ pub fn settings(t: &Tenant) -> HResult {
 /// resulting settings.
 pub fn put_settings(req: &Req, t: &mut Tenant) -> HResult {
     let bad = |detail: String| {
-        ApiError::new(
-            Api::Licenses,
-            400,
-            wire::LICENSES_BAD_REQUEST_CODE,
-            "Bad request",
-        )
-        .detail(detail)
+        errors::bad_request(Api::Licenses, wire::LICENSES_BAD_REQUEST_CODE, detail)
     };
     let body = req.json().map_err(bad)?;
     let obj = body

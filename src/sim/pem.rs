@@ -4,10 +4,8 @@
 //! in the shapes seen pasted into JSON: with newlines, on one line with the newlines stripped,
 //! with `\n` escaped, or with CRLF line ends. Every form comes out as one SPKI DER document.
 
+use crate::der::{self, element};
 use base64::Engine as _;
-
-/// rsaEncryption (1.2.840.113549.1.1.1).
-const RSA_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 
 /// The SubjectPublicKeyInfo DER of the one public key in `pem`; the error says what is wrong
 /// without quoting the text (a private key pasted by mistake must not be echoed).
@@ -49,13 +47,9 @@ pub fn spki_der(pem: &str) -> Result<Vec<u8>, String> {
                 .and_then(|(_, _, r)| element(r, 0x02))
                 .filter(|(_, _, r)| r.is_empty())
                 .ok_or_else(broken)?;
-            let mut alg = tlv(0x06, RSA_OID);
+            let mut alg = der::encode(0x06, der::RSA_ENCRYPTION);
             alg.extend_from_slice(&[0x05, 0x00]);
-            let mut bits = vec![0];
-            bits.extend_from_slice(whole);
-            let mut spki = tlv(0x30, &alg);
-            spki.extend(tlv(0x03, &bits));
-            Ok(tlv(0x30, &spki))
+            Ok(der::spki(&alg, whole))
         }
         _ => {
             // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
@@ -89,54 +83,10 @@ fn check_spki(inner: &[u8]) -> Option<()> {
     (r.is_empty() && bits.len() > 1).then_some(())
 }
 
-/// One DER element of tag `tag`: (the whole element, its contents, the rest).
-pub fn element(b: &[u8], tag: u8) -> Option<(&[u8], &[u8], &[u8])> {
-    if *b.first()? != tag {
-        return None;
-    }
-    let first = *b.get(1)? as usize;
-    let (len, hdr) = if first < 0x80 {
-        (first, 2)
-    } else {
-        let n = first & 0x7f;
-        if n == 0 || n > 3 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        (len, 2 + n)
-    };
-    let end = hdr.checked_add(len)?;
-    if end > b.len() {
-        return None;
-    }
-    Some((&b[..end], &b[hdr..end], &b[end..]))
-}
-
-/// A DER element: tag, definite length, contents.
-fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = contents.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let bytes: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(contents);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::der::encode as tlv;
     use crate::sim::jwt::tests::RSA_PUBLIC_PEM;
 
     /// A self-signed certificate of the RSA test key (`openssl req -new -x509 -key k.pem`),

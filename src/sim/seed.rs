@@ -126,24 +126,15 @@ pub fn seed(opts: &SimOptions) -> State {
             .filter_map(|r| acme.role_by_name(r))
             .map(|r| r.id.clone())
             .collect();
+        let id = ids.object_id();
+        let subject = format!("auth0|{}", ids.hex(24));
         let user = User {
-            id: ids.object_id(),
-            subject: format!("auth0|{}", ids.hex(24)),
-            name: su.name.to_string(),
             email: Some(su.email.to_string()),
-            status: su.status.to_string(),
             role_ids,
-            group_ids: Vec::new(),
-            scopes: Vec::new(),
-            client_id: None,
-            picture: None,
-            preferred_locale: None,
-            preferred_zoneinfo: None,
             invite_expiry: (su.status == "invited")
                 .then_some(now / 1000 + crate::wire::INVITE_LIFETIME_SECS),
             license: su.license,
-            created_ms: at,
-            updated_ms: at,
+            ..User::new(id, subject, su.name.to_string(), su.status, at)
         };
         acme.users.push(user);
     }

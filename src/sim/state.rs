@@ -77,6 +77,32 @@ pub struct User {
     pub updated_ms: SimMs,
 }
 
+impl User {
+    /// A user record with only what every new user has (id, subject, name, status, created and
+    /// updated `now`): no email, roles, groups, scopes, picture, locale, invite or license.
+    /// Each way in (create, invite, JWT login, OAuth bot, seed) sets the rest itself.
+    pub fn new(id: String, subject: String, name: String, status: &str, now: SimMs) -> User {
+        User {
+            id,
+            subject,
+            name,
+            email: None,
+            status: status.to_string(),
+            role_ids: Vec::new(),
+            group_ids: Vec::new(),
+            scopes: Vec::new(),
+            client_id: None,
+            picture: None,
+            preferred_locale: None,
+            preferred_zoneinfo: None,
+            invite_expiry: None,
+            license: None,
+            created_ms: now,
+            updated_ms: now,
+        }
+    }
+}
+
 /// A tenant's license (its share of the entitlement).
 pub struct TenantLicense {
     pub license_number: String,

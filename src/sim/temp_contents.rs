@@ -4,7 +4,7 @@
 //! once the file has expired; `/details` answers the `DetailResponse` fields.
 
 use super::clock::{iso, SimMs};
-use super::errors::{coded, ok, with_header, Api, ApiError, HResult};
+use super::errors::{self, coded, ok, with_header, Api, ApiError, HResult};
 use super::ids::Ids;
 use super::request::Req;
 use super::state::Tenant;
@@ -50,13 +50,7 @@ pub struct TempContents {
 const API: Api = Api::Roles;
 
 fn bad(detail: impl Into<String>) -> ApiError {
-    coded(
-        API,
-        400,
-        wire::TEMP_CONTENTS_BAD_REQUEST_CODE,
-        "Bad request",
-        detail,
-    )
+    errors::bad_request(API, wire::TEMP_CONTENTS_BAD_REQUEST_CODE, detail)
 }
 
 fn not_found(id: &str) -> ApiError {

@@ -384,25 +384,15 @@ pub fn create(req: &Req, t: &mut Tenant, now: SimMs, ids: &mut Ids) -> HResult {
             format!("A user with subject \"{subject}\" already exists"),
         ));
     }
+    let name = name
+        .or_else(|| email.clone())
+        .unwrap_or_else(|| subject.clone());
     let user = User {
-        id: ids.object_id(),
-        name: name
-            .or_else(|| email.clone())
-            .unwrap_or_else(|| subject.clone()),
-        subject,
         email,
         invite_expiry: (status == "invited").then_some(now / 1000 + INVITE_LIFETIME_SECS),
-        status,
         role_ids,
-        group_ids: Vec::new(),
-        scopes: Vec::new(),
-        client_id: None,
         picture,
-        preferred_locale: None,
-        preferred_zoneinfo: None,
-        license: None,
-        created_ms: now,
-        updated_ms: now,
+        ..User::new(ids.object_id(), subject, name, &status, now)
     };
     let out = user_json(req, t, &user);
     let href = req.abs(&format!("/api/v1/users/{}", user.id));
@@ -563,23 +553,13 @@ pub fn ensure_bot(
         return u.id.clone();
     }
     let admin = t.role_by_name("TenantAdmin").map(|r| r.id.clone());
+    let id = ids.object_id();
+    let subject = format!("qlikbot\\{}", ids.hex32());
     let user = User {
-        id: ids.object_id(),
-        subject: format!("qlikbot\\{}", ids.hex32()),
-        name: bot_name.to_string(),
-        email: None,
-        status: "active".into(),
         role_ids: admin.into_iter().collect(),
-        group_ids: Vec::new(),
-        scopes: Vec::new(),
         client_id: Some(client_id.to_string()),
-        picture: None,
-        preferred_locale: None,
-        preferred_zoneinfo: None,
-        invite_expiry: None,
         license: Some("professional"),
-        created_ms: now,
-        updated_ms: now,
+        ..User::new(id, subject, bot_name.to_string(), "active", now)
     };
     let id = user.id.clone();
     t.users.push(user);
