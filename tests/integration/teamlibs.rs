@@ -321,6 +321,27 @@ fn a_new_library_passes_check_and_test_and_documents_itself() {
         manifest.contains(r#"again = { path = "../ops_helpers" }"#),
         "{manifest}"
     );
+    // While another install holds qops_modules, a second one refuses and leaves its staging
+    // directories alone.
+    let held = std::fs::File::open(project.join("qops_modules/.qops-install.lock")).unwrap();
+    held.lock().unwrap();
+    let staging = project.join("qops_modules/.install-again-running");
+    std::fs::create_dir_all(&staging).unwrap();
+    let run = qops_in(&project, &["install"], &[]);
+    run.fails_with(2);
+    assert!(
+        run.stderr
+            .contains("another qops add, install or update is changing qops_modules"),
+        "{}",
+        run.stderr
+    );
+    assert!(staging.is_dir());
+    drop(held);
+    qops_in(&project, &["install"], &[]).ok();
+    assert!(
+        !staging.exists(),
+        "a free install sweeps what a killed one left"
+    );
     qops_in(&project, &["definitions", "defs"], &[]).ok();
     let defs = std::fs::read_to_string(project.join("defs/modules/ops_helpers.d.rhai")).unwrap();
     assert!(defs.contains("module \"ops_helpers\";"), "{defs}");
