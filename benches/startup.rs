@@ -21,7 +21,7 @@ fn main() {
     });
 
     let mut sim = Command::new(BIN)
-        .args(["sim"])
+        .args(["sim", "--tenant-quota", "1000"])
         .stdout(Stdio::piped())
         .spawn()
         .expect("qops sim");

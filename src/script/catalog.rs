@@ -141,7 +141,7 @@ pub struct Catalog {
 impl Catalog {
     /// The engine's natives, the standard library and static modules included.
     pub fn of_engine(engine: &Engine) -> Catalog {
-        let functions = fn_metadata::native_functions(engine, true)
+        let functions = fn_metadata::registered_functions(engine)
             .into_iter()
             .map(|f| {
                 let mut params = f.params;
