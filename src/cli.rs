@@ -177,6 +177,19 @@ struct Global {
     libraries: Libraries,
 }
 
+/// The flags of every command that runs scripts (run, eval, repl, test).
+#[derive(Args, Debug, Clone, Default)]
+struct RunnerFlags {
+    #[command(flatten)]
+    embedded: EmbeddedSim,
+    #[command(flatten)]
+    parallelism: Parallelism,
+    #[command(flatten)]
+    sandbox: Sandbox,
+    #[command(flatten)]
+    libraries: Libraries,
+}
+
 /// The flags of the commands that run scripts against a service (run, eval, repl).
 #[derive(Args, Debug, Clone, Default)]
 struct ScriptFlags {
@@ -185,15 +198,9 @@ struct ScriptFlags {
     #[command(flatten)]
     env: EnvFile,
     #[command(flatten)]
-    embedded: EmbeddedSim,
-    #[command(flatten)]
     changes: Changes,
     #[command(flatten)]
-    parallelism: Parallelism,
-    #[command(flatten)]
-    sandbox: Sandbox,
-    #[command(flatten)]
-    libraries: Libraries,
+    runner: RunnerFlags,
 }
 
 #[derive(Subcommand, Debug)]
@@ -242,13 +249,7 @@ enum Command {
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
         #[command(flatten)]
-        embedded: EmbeddedSim,
-        #[command(flatten)]
-        parallelism: Parallelism,
-        #[command(flatten)]
-        sandbox: Sandbox,
-        #[command(flatten)]
-        libraries: Libraries,
+        runner: RunnerFlags,
         /// Also write the results as JUnit XML to FILE (for GitHub, GitLab, Jenkins)
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
@@ -345,18 +346,7 @@ impl Command {
                 g.format = format.clone();
             }
             Command::Repl { flags } => g.apply(flags),
-            Command::Test {
-                embedded,
-                parallelism,
-                sandbox,
-                libraries,
-                ..
-            } => {
-                g.embedded = embedded.clone();
-                g.parallelism = parallelism.clone();
-                g.sandbox = sandbox.clone();
-                g.libraries = libraries.clone();
-            }
+            Command::Test { runner, .. } => g.apply_runner(runner),
             Command::Check { env, libraries, .. } => {
                 g.env = env.clone();
                 g.libraries = libraries.clone();
@@ -384,8 +374,12 @@ impl Global {
     fn apply(&mut self, flags: &ScriptFlags) {
         self.target = flags.target.clone();
         self.env = flags.env.clone();
-        self.embedded = flags.embedded.clone();
         self.changes = flags.changes.clone();
+        self.apply_runner(&flags.runner);
+    }
+
+    fn apply_runner(&mut self, flags: &RunnerFlags) {
+        self.embedded = flags.embedded.clone();
         self.parallelism = flags.parallelism.clone();
         self.sandbox = flags.sandbox.clone();
         self.libraries = flags.libraries.clone();

@@ -21,12 +21,7 @@ fn check_reports_every_misspelt_name_with_the_nearest_and_its_signature() {
         "typos.rhai",
         "import \"qlik/tenant\" as tn;\nlet t = tenat(\"x\");\nlet u = t.usres();\ntn::ensure_usr(t, #{});\n",
     );
-    let run = Run::from(
-        qops_cmd()
-            .args(["check", file.to_str().unwrap()])
-            .output()
-            .unwrap(),
-    );
+    let run = qops(&["check", file.to_str().unwrap()]);
     run.fails_with(2);
     let err = &run.stderr;
     assert!(
@@ -54,12 +49,7 @@ fn check_reports_undefined_variables_and_wrong_arities() {
         "scope.rhai",
         "let customer = #{name: \"a\"};\nprint(custmer.name);\nfn greet(who) { print(customer) }\ngreet(\"a\", \"b\");\nlet t = tenant(\"x\");\nt.users(\"a\", 1, 2);\n",
     );
-    let run = Run::from(
-        qops_cmd()
-            .args(["check", file.to_str().unwrap()])
-            .output()
-            .unwrap(),
-    );
+    let run = qops(&["check", file.to_str().unwrap()]);
     run.fails_with(2);
     let err = &run.stderr;
     assert!(
@@ -126,7 +116,7 @@ fn no_check_runs_anyway_and_the_runtime_error_names_the_method() {
 
 #[test]
 fn eval_and_test_check_before_running() {
-    let run = Run::from(qops_cmd().args(["eval", "tenat(\"x\")"]).output().unwrap());
+    let run = qops(&["eval", "tenat(\"x\")"]);
     run.fails_with(2);
     assert!(
         run.stderr
@@ -138,12 +128,7 @@ fn eval_and_test_check_before_running() {
         "typo_test.rhai",
         "fn test_one() { assert_eq(1, 1); }\nfn test_two() { asert(true); }\n",
     );
-    let run = Run::from(
-        qops_cmd()
-            .args(["test", file.to_str().unwrap()])
-            .output()
-            .unwrap(),
-    );
+    let run = qops(&["test", file.to_str().unwrap()]);
     run.fails_with(2);
     assert!(
         run.stderr

@@ -2,10 +2,6 @@
 
 use crate::util::*;
 
-fn qops(args: &[&str]) -> Run {
-    Run::from(qops_cmd().args(args).output().unwrap())
-}
-
 #[test]
 fn eval_prints_maps_as_json() {
     let run = qops(&["eval", r#"#{name: "acme", hosts: ["a", "b"], n: 2}"#]);
@@ -179,7 +175,7 @@ fn version_completions_and_man_page() {
     version.ok();
     assert!(version.stdout.contains(", built 20"), "{}", version.stdout);
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let run = Run::from(qops_cmd().args(["completions", shell]).output().unwrap());
+        let run = qops(&["completions", shell]);
         run.ok();
         assert!(
             run.stdout.contains("completions") && run.stdout.len() > 500,

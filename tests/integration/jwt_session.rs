@@ -79,20 +79,6 @@ fn public_pem(sim: &Sim) -> String {
     run.stdout.trim().to_string()
 }
 
-fn admin_json(sim: &Sim, method: &str, path: &str, body: &Value) -> Reply {
-    let auth = format!("Bearer {}", sim.token(sim.tenant_host()));
-    sim.http(
-        method,
-        sim.tenant_host(),
-        path,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        Some(&body.to_string()),
-    )
-}
-
 /// Creates a jwtAuth IdP trusting the RSA test key as `kid` under `issuer`.
 fn create_idp(sim: &Sim, issuer: &str, kid: &str, pem: &str, extra: Value) -> Reply {
     let mut body = json!({
@@ -102,7 +88,7 @@ fn create_idp(sim: &Sim, issuer: &str, kid: &str, pem: &str, extra: Value) -> Re
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
-    admin_json(sim, "POST", "/api/v1/identity-providers", &body)
+    sim.send_json("POST", "/api/v1/identity-providers", &body)
 }
 
 fn login(sim: &Sim, token: &str) -> Reply {
@@ -240,7 +226,7 @@ fn a_session_reads_and_writes_only_with_its_csrf_token() {
     let id = user.json()["id"].as_str().unwrap().to_string();
     let patch =
         json!([{"op": "replace", "path": "/assignedRoles", "value": [{"name": "TenantAdmin"}]}]);
-    let patched = admin_json(&sim, "PATCH", &format!("/api/v1/users/{id}"), &patch);
+    let patched = sim.send_json("PATCH", &format!("/api/v1/users/{id}"), &patch);
     assert_eq!(patched.status, 204, "{}", patched.body);
 
     let body = json!({"name": "Through the session"}).to_string();

@@ -5,7 +5,7 @@
 //! against the simulator (skipped cleanly otherwise).
 
 use crate::util::{repo_path, Reply, Sim};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::process::Command;
 
 fn get(sim: &Sim, path: &str) -> Reply {
@@ -19,24 +19,10 @@ fn get(sim: &Sim, path: &str) -> Reply {
     )
 }
 
-fn send(sim: &Sim, method: &str, path: &str, body: &Value) -> Reply {
-    let auth = format!("Bearer {}", sim.token(sim.tenant_host()));
-    sim.http(
-        method,
-        sim.tenant_host(),
-        path,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        Some(&body.to_string()),
-    )
-}
-
 /// Creates a user (`status` "active" or "invited") and returns its id.
 fn user(sim: &Sim, subject: &str, name: &str, status: &str) -> String {
     let body = json!({"subject": subject, "name": name, "email": format!("{name}@example.com"), "status": status});
-    let r = send(sim, "POST", "/api/v1/users", &body);
+    let r = sim.send_json("POST", "/api/v1/users", &body);
     assert_eq!(r.status, 201, "{}", r.body);
     r.json()["id"].as_str().unwrap().to_string()
 }
@@ -115,7 +101,8 @@ fn users_listing_honours_the_parameters_qlik_sdk_sends_by_default() {
     let promote =
         json!([{"op": "replace", "path": "/assignedRoles", "value": [{"name": "TenantAdmin"}]}]);
     assert_eq!(
-        send(&sim, "PATCH", &format!("/api/v1/users/{c}"), &promote).status,
+        sim.send_json("PATCH", &format!("/api/v1/users/{c}"), &promote)
+            .status,
         204
     );
     assert_eq!(
@@ -156,7 +143,7 @@ fn fields_narrows_users_to_the_members_asked_for() {
 fn groups_honour_system_groups_and_serve_the_filter_action() {
     let sim = Sim::start(&[]);
     for name in ["zz-east", "zz-west"] {
-        let r = send(&sim, "POST", "/api/v1/groups", &json!({"name": name}));
+        let r = sim.send_json("POST", "/api/v1/groups", &json!({"name": name}));
         assert_eq!(r.status, 201, "{}", r.body);
     }
     // qlik-sdk `Groups.get_groups()` sends these two by default.
@@ -169,15 +156,13 @@ fn groups_honour_system_groups_and_serve_the_filter_action() {
     assert_eq!(system.json()["data"][0]["name"], "com.qlik.Everyone");
     assert_eq!(system.json()["data"].as_array().unwrap().len(), 1);
     // @qlik/api `filterGroups` and qlik-sdk `Groups.filter`.
-    let filtered = send(
-        &sim,
+    let filtered = sim.send_json(
         "POST",
         "/api/v1/groups/actions/filter?limit=20&sort=%2Bname",
         &json!({"filter": "name eq \"zz-west\""}),
     );
     assert_eq!(names(&filtered), ["zz-west"]);
-    let bad_sort = send(
-        &sim,
+    let bad_sort = sim.send_json(
         "POST",
         "/api/v1/groups/actions/filter?sort=createdAt",
         &json!({}),
@@ -211,7 +196,8 @@ fn the_official_qlik_api_client_cannot_tell() {
     let idp = json!({"protocol": "jwtAuth", "provider": "external", "interactive": false,
         "options": {"issuer": "https://node.example.com", "staticKeys": [{"kid": "n1", "pem": pem.stdout.trim()}]}});
     assert_eq!(
-        send(&sim, "POST", "/api/v1/identity-providers", &idp).status,
+        sim.send_json("POST", "/api/v1/identity-providers", &idp)
+            .status,
         201
     );
     let me = get(&sim, "/api/v1/users/me");
@@ -244,8 +230,7 @@ fn the_official_qlik_api_client_cannot_tell() {
 #[test]
 fn space_assignments_narrow_by_type_and_assignee() {
     let sim = Sim::start(&[]);
-    let space = send(
-        &sim,
+    let space = sim.send_json(
         "POST",
         "/api/v1/spaces",
         &json!({"name": "zz-space", "type": "shared"}),
@@ -253,12 +238,12 @@ fn space_assignments_narrow_by_type_and_assignee() {
     assert_eq!(space.status, 201, "{}", space.body);
     let space = space.json()["id"].as_str().unwrap().to_string();
     let who = user(&sim, "sdk|s", "zz-s", "active");
-    let group = send(&sim, "POST", "/api/v1/groups", &json!({"name": "zz-g"}));
+    let group = sim.send_json("POST", "/api/v1/groups", &json!({"name": "zz-g"}));
     let group = group.json()["id"].as_str().unwrap().to_string();
     let path = format!("/api/v1/spaces/{space}/assignments");
     for (kind, id) in [("user", &who), ("group", &group)] {
         let body = json!({"type": kind, "assigneeId": id, "roles": ["consumer"]});
-        let r = send(&sim, "POST", &path, &body);
+        let r = sim.send_json("POST", &path, &body);
         assert_eq!(r.status, 201, "{}", r.body);
     }
     let ids = |query: &str| -> Vec<String> {
@@ -289,12 +274,12 @@ fn spaces_honour_roles_and_the_publish_action() {
     let other = user(&sim, "sdk|o", "zz-o", "active");
     let space = |name: &str, kind: &str, owner: &str| {
         let body = json!({"name": name, "type": kind});
-        let r = send(&sim, "POST", "/api/v1/spaces", &body);
+        let r = sim.send_json("POST", "/api/v1/spaces", &body);
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.json()["id"].as_str().unwrap().to_string();
         if owner != me {
             let ops = json!([{"op": "replace", "path": "/ownerId", "value": owner}]);
-            let r = send(&sim, "PATCH", &format!("/api/v1/spaces/{id}"), &ops);
+            let r = sim.send_json("PATCH", &format!("/api/v1/spaces/{id}"), &ops);
             assert_eq!(r.status, 200, "{}", r.body);
         }
         id
@@ -305,12 +290,7 @@ fn spaces_honour_roles_and_the_publish_action() {
     space("zz-closed", "managed", &other);
     let assign = |id: &str, role: &str| {
         let body = json!({"type": "user", "assigneeId": me, "roles": [role]});
-        let r = send(
-            &sim,
-            "POST",
-            &format!("/api/v1/spaces/{id}/assignments"),
-            &body,
-        );
+        let r = sim.send_json("POST", &format!("/api/v1/spaces/{id}/assignments"), &body);
         assert_eq!(r.status, 201, "{}", r.body);
     };
     assign(&theirs, "publisher");

@@ -34,10 +34,6 @@ fn bad_key_files() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// `qops ARGS` without a simulator.
-fn qops(args: &[&str]) -> Run {
-    Run::from(qops_cmd().args(args).output().unwrap())
-}
-
 #[track_caller]
 fn assert_clean_failure(run: &Run, path: &str, file: &[u8]) {
     assert!(

@@ -115,6 +115,21 @@ impl Sim {
         http(self.addr, method, host, path, headers, body)
     }
 
+    /// A JSON request to the source tenant as its own OAuth client (a TenantAdmin).
+    pub fn send_json(&self, method: &str, path: &str, body: &Value) -> Reply {
+        let auth = format!("Bearer {}", self.token(self.tenant_host()));
+        self.http(
+            method,
+            self.tenant_host(),
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            Some(&body.to_string()),
+        )
+    }
+
     /// An access token obtained with the simulator's own client on `host`.
     pub fn token(&self, host: &str) -> String {
         let body = serde_json::json!({
@@ -173,6 +188,11 @@ impl Drop for Sim {
 
 /// How long a `qops` command may take before the test fails rather than hang.
 pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// `qops ARGS` with a clean environment, in the temporary directory.
+pub fn qops(args: &[&str]) -> Run {
+    Run::from(qops_cmd().args(args).output().unwrap())
+}
 
 /// `qops ARGS` run in `cwd` with a clean environment plus `vars`.
 pub fn qops_in(cwd: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
