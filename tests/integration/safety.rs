@@ -209,7 +209,7 @@ fn a_panic_prints_one_line_without_its_message_and_exits_3() {
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{}", run.stderr);
     assert!(
-        lines[0].starts_with("internal error: src/cli.rs:")
+        lines[0].starts_with("internal error: src/cli/mod.rs:")
             && lines[0].ends_with(" — please report"),
         "{}",
         run.stderr
