@@ -51,6 +51,11 @@ pub(crate) struct Target {
     /// Send requests for simulator hosts (*.qlik.localhost) to a running `qops sim` [env: QOPS_SIM]
     #[arg(long, value_name = "URL")]
     pub(crate) sim_url: Option<String>,
+}
+
+/// Which named connection supplies what is not set otherwise.
+#[derive(Args, Debug, Clone, Default)]
+pub(crate) struct ConnectionChoice {
     /// Use this named connection (`qops connection`) for what is not set otherwise: flags >
     /// environment > .env > the connection [env: QOPS_CONNECTION] [default: the one in use]
     #[arg(long, value_name = "NAME")]
@@ -162,6 +167,7 @@ pub(crate) struct Format {
 pub(crate) struct Global {
     pub(crate) log: Log,
     pub(crate) target: Target,
+    pub(crate) connection: ConnectionChoice,
     pub(crate) env: EnvFile,
     pub(crate) embedded: EmbeddedSim,
     pub(crate) sandbox: Sandbox,
@@ -189,6 +195,8 @@ pub(crate) struct RunnerFlags {
 pub(crate) struct ScriptFlags {
     #[command(flatten)]
     pub(crate) target: Target,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionChoice,
     #[command(flatten)]
     pub(crate) env: EnvFile,
     #[command(flatten)]
@@ -367,6 +375,7 @@ impl Command {
 impl Global {
     pub(crate) fn apply(&mut self, flags: &ScriptFlags) {
         self.target = flags.target.clone();
+        self.connection = flags.connection.clone();
         self.env = flags.env.clone();
         self.changes = flags.changes.clone();
         self.apply_runner(&flags.runner);

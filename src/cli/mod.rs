@@ -249,7 +249,7 @@ fn dispatch(command: Command, global: Global, limits: engine::Limits) -> Result<
         command,
         Command::Run { .. } | Command::Eval { .. } | Command::Repl { .. }
     ) {
-        crate::connections::apply(&mut env, global.target.connection.as_deref())
+        crate::connections::apply(&mut env, global.connection.connection.as_deref())
             .map_err(Failure::Usage)?;
     }
     let embedded = embedded_sim_options(&global, false, |name| env.get(name))?;
