@@ -19,6 +19,7 @@ mod output;
 pub mod policy;
 mod project;
 mod qseow;
+mod rate_tiers;
 mod regions;
 mod repl;
 mod script;

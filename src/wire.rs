@@ -60,6 +60,8 @@ pub const RATE_WINDOW_SECS: u64 = 300;
 pub const TIER1_PER_MINUTE: u64 = 1_000;
 pub const TIER2_PER_MINUTE: u64 = 100;
 pub const USERS_FILTER_PER_MINUTE: u64 = 200;
+/// `POST /groups/actions/filter` is a Special endpoint with the same 200/min (reference §9.3).
+pub const GROUPS_FILTER_PER_MINUTE: u64 = 200;
 
 /// The 401 body for a missing, expired or foreign token: not documented; shaped like the
 /// common `errors` body with an HTTP-style code, as the documented 429 body is.

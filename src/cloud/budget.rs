@@ -2,7 +2,8 @@
 //!
 //! Qlik limits requests per tier, per user, per tenant (reference §9.3): Tier 1 (most GETs)
 //! 1,000/min and Tier 2 (create, update, delete) 100/min, evaluated over a rolling five-minute
-//! window that allows bursts; `POST /users/actions/filter` has its own 200/min. We keep the same
+//! window that allows bursts; the Special filter endpoints have their own 200/min (see
+//! [`crate::rate_tiers`]). We keep the same
 //! window per (origin, identity, tier) and wait for a free slot before sending. A 429 pauses
 //! the whole tier for its `Retry-After`, as Qlik does, not just the request that met it.
 
@@ -11,36 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tier {
-    Tier1,
-    Tier2,
-    UsersFilter,
-}
-
-impl Tier {
-    /// The tier of a request (the documented `x-qlik-tier` classes).
-    pub fn of(method: &reqwest::Method, path: &str) -> Tier {
-        let path = path.trim_end_matches('/');
-        if *method == reqwest::Method::POST && path.ends_with("/api/v1/users/actions/filter") {
-            Tier::UsersFilter
-        } else if matches!(*method, reqwest::Method::GET | reqwest::Method::HEAD) {
-            Tier::Tier1
-        } else {
-            Tier::Tier2
-        }
-    }
-
-    /// Requests allowed in one window.
-    fn budget(self) -> usize {
-        let per_minute = match self {
-            Tier::Tier1 => wire::TIER1_PER_MINUTE,
-            Tier::Tier2 => wire::TIER2_PER_MINUTE,
-            Tier::UsersFilter => wire::USERS_FILTER_PER_MINUTE,
-        };
-        (per_minute * wire::RATE_WINDOW_SECS / 60) as usize
-    }
-}
+pub use crate::rate_tiers::Tier;
 
 type Key = (String, String, Tier);
 
@@ -109,19 +81,6 @@ impl Budgets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::Method;
-
-    #[test]
-    fn tiers_follow_the_documented_classes() {
-        assert_eq!(Tier::of(&Method::GET, "/api/v1/users"), Tier::Tier1);
-        assert_eq!(Tier::of(&Method::POST, "/api/v1/users"), Tier::Tier2);
-        assert_eq!(Tier::of(&Method::PATCH, "/api/v1/users/1"), Tier::Tier2);
-        assert_eq!(
-            Tier::of(&Method::POST, "/api/v1/users/actions/filter"),
-            Tier::UsersFilter
-        );
-        assert_eq!(Tier::Tier2.budget(), 500);
-    }
 
     #[test]
     fn a_pause_holds_the_whole_tier_and_a_full_window_waits() {

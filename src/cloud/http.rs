@@ -537,7 +537,7 @@ impl Client {
             } else {
                 None
             };
-            let tier = Tier::of(&method, url.path());
+            let tier = Tier::of(method.as_str(), url.path());
             if paced {
                 self.inner
                     .budgets

@@ -6,42 +6,7 @@ use super::clock::SimMs;
 use crate::wire;
 use std::collections::{HashMap, VecDeque};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tier {
-    /// Most GETs.
-    Tier1,
-    /// Create, update, delete.
-    Tier2,
-    /// `POST /api/v1/users/actions/filter` (Special).
-    UsersFilter,
-}
-
-impl Tier {
-    pub fn per_minute(self) -> u64 {
-        match self {
-            Tier::Tier1 => wire::TIER1_PER_MINUTE,
-            Tier::Tier2 => wire::TIER2_PER_MINUTE,
-            Tier::UsersFilter => wire::USERS_FILTER_PER_MINUTE,
-        }
-    }
-
-    /// Requests admitted per window.
-    pub fn budget(self) -> usize {
-        (self.per_minute() * wire::RATE_WINDOW_SECS / 60) as usize
-    }
-
-    /// The tier of an API request.
-    pub fn of(method: &str, path: &str) -> Tier {
-        let path = path.trim_end_matches('/');
-        if method == "POST" && path == "/api/v1/users/actions/filter" {
-            Tier::UsersFilter
-        } else if method == "GET" || method == "HEAD" {
-            Tier::Tier1
-        } else {
-            Tier::Tier2
-        }
-    }
-}
+pub use crate::rate_tiers::Tier;
 
 const WINDOW_MS: SimMs = (wire::RATE_WINDOW_SECS * 1000) as SimMs;
 
@@ -84,19 +49,6 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn budgets_follow_the_tiers() {
-        assert_eq!(Tier::Tier1.budget(), 5000);
-        assert_eq!(Tier::Tier2.budget(), 500);
-        assert_eq!(Tier::UsersFilter.budget(), 1000);
-        assert_eq!(Tier::of("GET", "/api/v1/users"), Tier::Tier1);
-        assert_eq!(Tier::of("PATCH", "/api/v1/users/x"), Tier::Tier2);
-        assert_eq!(
-            Tier::of("POST", "/api/v1/users/actions/filter"),
-            Tier::UsersFilter
-        );
-    }
 
     #[test]
     fn rolling_window_arithmetic() {
