@@ -231,9 +231,11 @@ pub(crate) enum Command {
         #[command(flatten)]
         format: Format,
     },
-    /// Compile and check scripts and the modules they import without running them (directories
-    /// recursively): unknown functions, methods and module functions, wrong numbers of
-    /// arguments, undefined variables; report every error with file:line:col
+    /// Compile and check scripts and the modules they import, without running them
+    ///
+    /// Directories are searched recursively. Finds unknown functions, methods and module
+    /// functions, wrong numbers of arguments and undefined variables; reports every finding as
+    /// file:line:col with the nearest names and their signatures (exit 2)
     Check {
         /// Files or directories [default: .]
         paths: Vec<PathBuf>,
