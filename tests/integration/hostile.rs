@@ -118,6 +118,8 @@ fn hostile_ids_are_refused_before_any_request() {
             |id| t.delete_idp(id), |id| t.update_idp(id, []), |id| t.delete_group(id),
             |id| t.oauth_client(id), |id| t.delete_oauth_client(id), |id| t.create_client_secret(id),
             |id| t.delete_client_secret("0123abcd", id), |id| t.delete_client_secret(id, "hint"),
+            |id| t.app(id), |id| t.export_app(id), |id| t.delete_app(id),
+            |id| t.update_app(id, #{name: "x"}), |id| t.republish_app(id, "target"),
         ];
         let refused = 0;
         for id in parse_json(args.ids) {
@@ -138,7 +140,7 @@ fn hostile_ids_are_refused_before_any_request() {
     run.ok();
     assert_eq!(
         run.line("refused:"),
-        (ids.len() * 15).to_string(),
+        (ids.len() * 20).to_string(),
         "{}",
         run.stdout
     );
