@@ -86,6 +86,39 @@ fn a_next_link_to_another_origin_is_refused() {
     assert!(!run.stderr.contains("key-must-stay"));
 }
 
+/// An export's `Location` names where to download the app from: only the tenant's own
+/// temp-contents service, and only as one id; anything else is refused before a byte is sent.
+#[test]
+fn an_export_location_off_the_tenant_is_never_followed() {
+    let trap = Fake::trap();
+    let locations = [
+        format!("{}/api/v1/temp-contents/abc", trap.url()),
+        format!(
+            "//{}/api/v1/temp-contents/abc",
+            trap.url().trim_start_matches("http://")
+        ),
+        "/api/v1/temp-contents/../../users".to_string(),
+        "/api/v1/temp-contents/a/b".to_string(),
+        "/api/v1/users/me".to_string(),
+    ];
+    for location in locations {
+        let at = location.clone();
+        let origin = Fake::start(move |seen, _| match seen.path() {
+            "/api/v1/apps/app1/export" => Answer::status(201).with("location", &at),
+            _ => Answer::json(200, json!({"data": []})),
+        });
+        let run = script(
+            r#"let t = tenant(args.origin, #{api_key: "key-must-stay"});
+               t.export_app("app1");"#,
+            &[("origin", origin.url())],
+        );
+        run.fails_with(1);
+        assert_eq!(origin.seen().len(), 1, "{location}: {:?}", origin.seen());
+        assert!(!run.stderr.contains("key-must-stay"), "{}", run.stderr);
+    }
+    assert_eq!(trap.connections(), 0);
+}
+
 #[test]
 fn a_rejected_token_is_refreshed_exactly_once() {
     // Every API call is refused: one refresh, then the 401 reaches the script.
