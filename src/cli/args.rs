@@ -261,41 +261,16 @@ pub(crate) enum Command {
         #[arg(long, value_name = "N", value_parser = at_least_one, default_value_t = 1)]
         jobs: usize,
     },
-    /// Print the reference of native functions, or of one function or library (e.g. qlik/tenant)
-    Docs {
-        /// A function (`users`, `policy::check`) or a library (`qlik/tenant`)
-        name: Option<String>,
-        /// Write Markdown files into DIR instead
-        #[arg(long, value_name = "DIR")]
-        markdown: Option<PathBuf>,
-        #[command(flatten)]
-        env: EnvFile,
-    },
-    /// Write .d.rhai definition files for the Rhai language server into DIR
-    Definitions {
-        /// Output directory (e.g. .rhai/definitions)
-        dir: PathBuf,
-        #[command(flatten)]
-        env: EnvFile,
-    },
     /// An interactive prompt: completion, multi-line input, history, a persistent scope
     Repl {
         #[command(flatten)]
         flags: ScriptFlags,
     },
-    /// Run the simulator (Qlik Cloud tenants and a QSEoW site); prints one JSON ready line, serves until interrupted
-    Sim(SimArgs),
-    /// Print a shell completion script (e.g. `qops completions bash > ~/.local/share/bash-completion/completions/qops`)
-    Completions {
-        /// The shell
-        shell: clap_complete::Shell,
-    },
-    /// Print the manual page (roff), e.g. `qops man | man -l -`
-    Man,
     /// Named connections: add, list, show, test, remove, use, import (qlik-cli contexts)
     Connection(crate::connections::ConnectionArgs),
-    /// Add a library to qops.toml, install it into ./qops_modules and record it in qops.lock
-    /// (git sources need the git command-line tool)
+    /// Add a library to qops.toml, install it into ./qops_modules and lock it in qops.lock
+    ///
+    /// Git sources need the git command-line tool.
     Add {
         /// The library's name: `import "NAME"` and qops_modules/NAME
         name: String,
@@ -326,6 +301,32 @@ pub(crate) enum Command {
         #[command(subcommand)]
         what: New,
     },
+    /// Print the reference of native functions, or of one function or library (e.g. qlik/tenant)
+    Docs {
+        /// A function (`users`, `policy::check`) or a library (`qlik/tenant`)
+        name: Option<String>,
+        /// Write Markdown files into DIR instead
+        #[arg(long, value_name = "DIR")]
+        markdown: Option<PathBuf>,
+        #[command(flatten)]
+        env: EnvFile,
+    },
+    /// Write .d.rhai definition files for the Rhai language server into DIR
+    Definitions {
+        /// Output directory (e.g. .rhai/definitions)
+        dir: PathBuf,
+        #[command(flatten)]
+        env: EnvFile,
+    },
+    /// Run the simulator (Qlik Cloud tenants and a QSEoW site); prints one JSON ready line, serves until interrupted
+    Sim(SimArgs),
+    /// Print a shell completion script (e.g. `qops completions bash > ~/.local/share/bash-completion/completions/qops`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `qops man | man -l -`
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
