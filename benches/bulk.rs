@@ -8,7 +8,9 @@
 //! path of one customer is 9 round trips: create the tenant, the first token on it, the IdP,
 //! five users, one license action for the five seats. Prints a Markdown table for the README.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,22 +46,9 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 fn run(n: u64, concurrency: u64) {
-    let mut sim = Command::new(BIN)
-        .args([
-            "sim",
-            "--latency",
-            &LATENCY_MS.to_string(),
-            "--tenant-quota",
-            "1000",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("qops sim");
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let latency = LATENCY_MS.to_string();
+    let (mut sim, ready) =
+        common::start_sim(BIN, &["--latency", &latency, "--tenant-quota", "1000"]);
     let url = ready["url"].as_str().unwrap().to_string();
 
     let dir = std::env::temp_dir().join(format!(

@@ -1,7 +1,8 @@
 //! `cargo bench`: start-up time and memory of the real binary, and the tutorial script against a
 //! simulator. Prints a Markdown table for the README.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,16 +21,7 @@ fn main() {
         assert!(ok);
     });
 
-    let mut sim = Command::new(BIN)
-        .args(["sim", "--tenant-quota", "1000"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("qops sim");
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let (mut sim, ready) = common::start_sim(BIN, &["--tenant-quota", "1000"]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/create_tenant.rhai");
     // The same run without the static checks `qops run` makes first: their cost is the
     // difference.

@@ -189,6 +189,16 @@ impl Drop for Sim {
 /// How long a `qops` command may take before the test fails rather than hang.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
+/// The names in `dir`, sorted (a directory that cannot be read fails the test).
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// `qops ARGS` with a clean environment, in the temporary directory.
 pub fn qops(args: &[&str]) -> Run {
     Run::from(qops_cmd().args(args).output().unwrap())
