@@ -1,5 +1,5 @@
 //! Run-time errors in operator words, for the report of a failed run (see
-//! [`report::eval_error_explained`]): a call of a function that does not exist names the
+//! [`report::eval_error`]): a call of a function that does not exist names the
 //! nearest ones with their signatures; a call with the wrong argument types shows the overloads
 //! that exist and the types of the call (`users(filter: string[, limit: int]) — called with
 //! (int)`); a property read on an empty value says which call returned nothing; a module not
@@ -21,7 +21,7 @@ pub fn eval_error(
     source: &Source,
     err: &EvalAltResult,
 ) -> String {
-    report::eval_error_explained(&source.name, &source.text, err, &|inner| {
+    report::eval_error(&source.name, &source.text, err, &|inner| {
         explain(engine, ast, resolver, &source.name, inner)
     })
 }

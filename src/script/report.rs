@@ -16,15 +16,6 @@ pub fn parse_error(file: &str, source: &str, err: &ParseError) -> String {
     )
 }
 
-/// A run-time error: the innermost error that happened in this file gets the caret; the calls
-/// that led there are listed below it.
-// The runner, tests and REPL report through `explain`, which knows the AST; this stays for a
-// caller with no AST at hand.
-#[allow(dead_code)]
-pub fn eval_error(file: &str, source: &str, err: &EvalAltResult) -> String {
-    eval_error_explained(file, source, err, &|_| (None, Vec::new()))
-}
-
 /// What a run-time error means in operator words: a message (`None` keeps the usual one) and
 /// notes, for the innermost error (see [`super::explain`]).
 pub type Explainer<'a> = dyn Fn(&Innermost) -> (Option<String>, Vec<String>) + 'a;
@@ -39,13 +30,10 @@ pub struct Innermost<'a> {
     pub calls: &'a [Position],
 }
 
-/// [`eval_error`] with the innermost error's message (and notes) from `explain` when it has one.
-pub fn eval_error_explained(
-    file: &str,
-    source: &str,
-    err: &EvalAltResult,
-    explain: &Explainer,
-) -> String {
+/// A run-time error: the innermost error that happened in this file gets the caret, with its
+/// message (and notes) from `explain` when it has one; the calls that led there are listed
+/// below it.
+pub fn eval_error(file: &str, source: &str, err: &EvalAltResult, explain: &Explainer) -> String {
     let mut module = None;
     // Positions in this file of the calls that led to the error, and the file the next call
     // in the chain was made from.
@@ -177,7 +165,7 @@ mod tests {
         let engine = rhai::Engine::new();
         let src = "fn f(x) {\n  x.nope()\n}\nf(1);";
         let err = engine.run(src).unwrap_err();
-        let text = eval_error("y.rhai", src, &err);
+        let text = eval_error("y.rhai", src, &err, &|_| (None, Vec::new()));
         assert!(
             text.starts_with("y.rhai:2:5: Function not found: nope"),
             "{text}"
@@ -193,7 +181,7 @@ mod tests {
         let engine = rhai::Engine::new();
         let src = "let c = #{clientSecret: \"s3cr3t-value\"}; throw \"x\";";
         let err = engine.run(src).unwrap_err();
-        let text = eval_error("z.rhai", src, &err);
+        let text = eval_error("z.rhai", src, &err, &|_| (None, Vec::new()));
         assert!(!text.contains("s3cr3t-value"), "{text}");
         assert!(
             text.contains("clientSecret: \"************\"}; throw"),
